@@ -1,0 +1,3 @@
+from atelier.cli.main import app
+
+app(prog_name="atelier")

@@ -1,0 +1,77 @@
+"""One error envelope for every failure: ``{"error", "message", "details"}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from atelier.errors import AtelierError, RateLimitExceeded
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limit_exceeded",
+}
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message, "details": details, **extra},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _clean(errors: Any) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        item = {
+            "loc": list(err.get("loc", ())),
+            "msg": str(err.get("msg", "")),
+            "type": err.get("type"),
+        }
+        out.append(item)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AtelierError)
+    async def _atelier(_: Request, exc: AtelierError) -> JSONResponse:
+        extra = {"retry_after": exc.retry_after} if isinstance(exc, RateLimitExceeded) else {}
+        return envelope(exc.status_code, exc.code, exc.message, exc.details, exc.headers, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return envelope(422, "validation_error", "the request is not valid", _clean(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, "http_error")
+        return envelope(exc.status_code, code, str(exc.detail), None, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return envelope(500, "internal_error", "internal error; the server log has the details")

@@ -1,0 +1,173 @@
+"""``atelier``: serve, worker, generate, tasks, db."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from atelier.config import get_settings
+from atelier.logging import configure_logging
+
+app = typer.Typer(help="Atelier: a self-hosted AI image platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    worker: Annotated[
+        bool | None, typer.Option("--worker/--no-worker", help="Start the embedded worker.")
+    ] = None,
+) -> None:
+    """Apply migrations and start the API (and, by default, a worker beside it)."""
+    import uvicorn
+
+    from atelier.api.app import create_app
+    from atelier.db.migrate import upgrade
+
+    settings = get_settings()
+    configure_logging(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings)
+    child: subprocess.Popen[bytes] | None = None
+    if settings.queue.embedded_worker if worker is None else worker:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "atelier",
+                "worker",
+                "--concurrency",
+                str(settings.queue.embedded_concurrency),
+                "--parent-pid",
+                str(os.getpid()),
+            ]
+        )
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume.")] = "cpu,gpu",
+    concurrency: Annotated[int, typer.Option(min=1, help="Tasks run at once.")] = 2,
+    pool: Annotated[str, typer.Option(help="Celery pool: threads, solo or prefork.")] = "threads",
+    parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Consume tasks from the broker (any number of workers, on any machines)."""
+    from atelier.worker.main import run_worker
+
+    settings = get_settings()
+    configure_logging(settings)
+    if parent_pid is not None:
+        _exit_with_parent(parent_pid)
+    run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], concurrency, pool)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            threading.Event().wait(1.0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What to draw.")],
+    num_images: Annotated[int, typer.Option("-n", "--num-images", min=1, help="Images.")] = 1,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("out"),
+    width: Annotated[int, typer.Option(help="Width.")] = 512,
+    height: Annotated[int, typer.Option(help="Height.")] = 512,
+    steps: Annotated[int, typer.Option(help="Steps.")] = 8,
+    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model id.")] = None,
+    negative_prompt: Annotated[str, typer.Option("--negative", help="What to avoid.")] = "",
+    server: Annotated[
+        str | None,
+        typer.Option(envvar="ATELIER_SERVER", help="Use a running server instead of local."),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="ATELIER_TOKEN", help="Session token.")
+    ] = None,
+) -> None:
+    """Generate images with a live progress bar and save them to OUTPUT."""
+    from atelier.cli.run import generate_local, generate_remote
+
+    params = {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "width": width,
+        "height": height,
+        "num_images": num_images,
+        "steps": steps,
+        "seed": seed,
+        "model": model,
+    }
+    params = {k: v for k, v in params.items() if v is not None}
+    if server:
+        code = generate_remote(server, token, params, output)
+    else:
+        code = generate_local(params, output)
+    raise typer.Exit(code)
+
+
+@app.command()
+def tasks(
+    status: Annotated[list[str] | None, typer.Option(help="Filter by status.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Filter by kind.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    server: Annotated[str | None, typer.Option(envvar="ATELIER_SERVER")] = None,
+    token: Annotated[str | None, typer.Option(envvar="ATELIER_TOKEN")] = None,
+) -> None:
+    """List your tasks, newest first."""
+    from atelier.cli.run import list_tasks
+
+    list_tasks(server, token, status, kind, limit)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION."""
+    from atelier.db.migrate import upgrade
+
+    settings = get_settings()
+    configure_logging(settings)
+    upgrade(settings, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Revert migrations down to REVISION."""
+    from atelier.db.migrate import downgrade
+
+    settings = get_settings()
+    configure_logging(settings)
+    downgrade(settings, revision)
+    typer.echo(f"database at {revision}")

@@ -1,0 +1,235 @@
+"""Settings: pydantic-settings, prefix ``ATELIER_``, nested with ``__``.
+
+Every field here is documented in ``docs/configuration.md``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "atelier-local-dev-secret-change-me"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty means SQLite at `<data_dir>/atelier.db`. "
+        "For PostgreSQL use `postgresql+psycopg://user@host/db`.",
+    )
+    pool_size: int = Field(default=10, ge=1, description="Connection pool size (PostgreSQL).")
+    echo: bool = Field(default=False, description="Log every SQL statement.")
+
+
+class QueueSettings(BaseModel):
+    broker_url: str = Field(
+        default="",
+        description="Celery broker. Empty means the embedded broker: a SQLite file "
+        "`<data_dir>/broker.db`, no server. `redis://host:6379/0` or `amqp://guest@host//` "
+        "for distributed mode.",
+    )
+    embedded_worker: bool = Field(
+        default=True, description="`atelier serve` starts a worker process beside the API."
+    )
+    embedded_concurrency: int = Field(
+        default=2, ge=1, description="Concurrency of the worker started by `atelier serve`."
+    )
+    poll_interval: float = Field(
+        default=0.05, gt=0, description="Seconds between polls of the embedded broker."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="Attempts per task before a transient failure is final."
+    )
+    retry_base_delay: float = Field(
+        default=1.0, ge=0, description="Base of the exponential retry backoff, seconds."
+    )
+    retry_max_delay: float = Field(
+        default=60.0, ge=0, description="Cap of the retry backoff, seconds."
+    )
+    max_worker_losses: int = Field(
+        default=3,
+        ge=1,
+        description="Times a task's worker may die under it (lease lapsed) before the task is "
+        "failed with `worker_lost`: a task that kills its worker is not retried for ever.",
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running task's lease; the worker renews it every third of this. A "
+        "task whose lease lapses is redelivered by the recovery sweep.",
+    )
+    sweep_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between recovery sweeps (expired leases, "
+        "tasks committed but never enqueued).",
+    )
+    redispatch_after: float = Field(
+        default=120.0,
+        gt=0,
+        description="A pending or retrying task not picked up this many seconds after it was "
+        "due is sent to the broker again (covers messages lost with a dead worker or an API "
+        "that died between commit and publish; duplicates are harmless).",
+    )
+    default_estimate_seconds: float = Field(
+        default=5.0, gt=0, description="Run time assumed for a kind before any has completed."
+    )
+
+
+class EventSettings(BaseModel):
+    backend: Literal["auto", "memory", "redis"] = Field(
+        default="auto",
+        description="`memory`: in-process fan-out fed by tailing the events table (works "
+        "across processes on one database). `redis`: Redis pub/sub. `auto`: `redis` when "
+        "`redis_url` is set or the broker is Redis, else `memory`.",
+    )
+    redis_url: str = Field(
+        default="", description="Redis URL for the event bus; default: the broker's, if Redis."
+    )
+    poll_interval: float = Field(
+        default=0.02, gt=0, description="Seconds between polls of the events table (memory)."
+    )
+    heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="Keep-alive comment interval on SSE streams."
+    )
+
+
+class S3Settings(BaseModel):
+    endpoint_url: str = Field(default="", description="S3-compatible endpoint; empty for AWS.")
+    bucket: str = Field(default="atelier", description="Bucket name.")
+    region: str = Field(default="us-east-1", description="Region.")
+    access_key_id: str = Field(default="", description="Access key id.")
+    secret_access_key: SecretStr = Field(default=SecretStr(""), description="Secret key.")
+    prefix: str = Field(default="", description="Key prefix inside the bucket.")
+    create_bucket: bool = Field(
+        default=False, description="Create the bucket at start-up when it is missing."
+    )
+    addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="path", description="Bucket addressing style."
+    )
+
+
+class StorageSettings(BaseModel):
+    backend: Literal["local", "s3"] = Field(default="local", description="Object storage.")
+    local_root: Path | None = Field(
+        default=None, description="Directory for the local backend; default `<data_dir>/storage`."
+    )
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+
+class ImageSettings(BaseModel):
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="Upload cap.")
+    max_pixels: int = Field(
+        default=40_000_000, ge=1, description="Decompression-bomb guard: largest pixel count."
+    )
+    thumbnail_size: int = Field(default=256, ge=16, description="Thumbnail longest side.")
+    output_format: Literal["png", "webp", "jpeg"] = Field(
+        default="png", description="Encoding of generated images."
+    )
+    cache_max_age: int = Field(
+        default=31536000, ge=0, description="`Cache-Control` max-age of image bytes (immutable)."
+    )
+
+
+class AuthSettings(BaseModel):
+    session_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, description="Lifetime of an anonymous session token."
+    )
+    cookie_name: str = Field(default="atelier_session", description="Session cookie name.")
+    cookie_secure: bool = Field(default=False, description="Mark the cookie `Secure`.")
+
+
+class GenerationSettings(BaseModel):
+    default_model: str = Field(default="procedural", description="Text-to-image model id.")
+    enable_noop: bool = Field(
+        default=False,
+        description="Offer the `noop` model (instant solid images) used to measure job-core "
+        "overhead in benchmarks.",
+    )
+    max_width: int = Field(default=2048, ge=64, description="Largest width accepted.")
+    max_height: int = Field(default=2048, ge=64, description="Largest height accepted.")
+    max_images: int = Field(default=8, ge=1, description="Most images per task.")
+    max_steps: int = Field(default=100, ge=1, description="Most steps per task.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATELIER_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    mode: Literal["local", "production"] = Field(
+        default="local",
+        description="`production` refuses to start with the default secret.",
+    )
+    data_dir: Path = Field(default=Path("data"), description="Where embedded state lives.")
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_SECRET),
+        description="Signs session tokens. Must be changed outside local mode.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `atelier serve` binds.")
+    port: int = Field(default=8000, description="Port `atelier serve` binds.")
+    public_url: str = Field(
+        default="", description="Base URL used in links given to clients; empty: relative."
+    )
+    log_level: str = Field(default="INFO", description="Log level.")
+    log_json: bool = Field(default=False, description="Structured JSON logs.")
+    max_request_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="Largest request body accepted."
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.mode != "local" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            raise ValueError("ATELIER_SECRET_KEY must be set to a private value outside local mode")
+        return self
+
+    # Derived values -------------------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.data_dir / 'atelier.db').resolve()}"
+
+    @property
+    def broker_url(self) -> str:
+        if self.queue.broker_url:
+            return self.queue.broker_url
+        return f"embedded+sqlite:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("embedded+")
+
+    @property
+    def event_backend(self) -> Literal["memory", "redis"]:
+        if self.events.backend == "auto":
+            return "redis" if self.event_redis_url else "memory"
+        return self.events.backend
+
+    @property
+    def event_redis_url(self) -> str:
+        if self.events.redis_url:
+            return self.events.redis_url
+        return self.broker_url if self.broker_url.startswith(("redis://", "rediss://")) else ""
+
+    @property
+    def storage_root(self) -> Path:
+        return self.storage.local_root or (self.data_dir / "storage")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,67 @@
+"""``/api/v1/images/{id}``: image bytes with strong ETags and long-lived cache headers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from atelier.api.deps import Owner, RuntimeDep
+from atelier.errors import NotFound
+from atelier.images.models import ImageRecord
+from atelier.runtime import Runtime
+from atelier.storage.base import ObjectNotFound
+
+router = APIRouter(prefix="/api/v1", tags=["images"])
+
+
+def _load(runtime: Runtime, owner: str, image_id: str) -> ImageRecord:
+    with runtime.db.read() as s:
+        record = runtime.images.get(s, image_id, owner)
+    if record is None:
+        raise NotFound("image not found", details={"image_id": image_id})
+    return record
+
+
+async def _serve(
+    request: Request, runtime: Runtime, key: str, etag: str, content_type: str
+) -> Response:
+    quoted = f'"{etag}"'
+    headers = {
+        "ETag": quoted,
+        "Cache-Control": f"private, max-age={runtime.settings.images.cache_max_age}, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    match = request.headers.get("if-none-match", "")
+    if quoted in [m.strip() for m in match.split(",")] or match.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    try:
+        data = await run_in_threadpool(runtime.storage.get, key)
+    except ObjectNotFound:
+        raise NotFound("image bytes are missing", details={"key": key}) from None
+    return Response(content=data, media_type=content_type, headers=headers)
+
+
+@router.get(
+    "/images/{image_id}",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}}}},
+)
+async def get_image(image_id: str, request: Request, owner: Owner, runtime: RuntimeDep) -> Response:
+    record = await run_in_threadpool(_load, runtime, owner, image_id)
+    return await _serve(request, runtime, record.storage_key, record.etag, record.content_type)
+
+
+@router.get(
+    "/images/{image_id}/thumbnail",
+    response_class=Response,
+    responses={200: {"content": {"image/webp": {}}}},
+)
+async def get_thumbnail(
+    image_id: str, request: Request, owner: Owner, runtime: RuntimeDep
+) -> Response:
+    record = await run_in_threadpool(_load, runtime, owner, image_id)
+    if not record.thumbnail_key:
+        raise NotFound("this image has no thumbnail", details={"image_id": image_id})
+    return await _serve(
+        request, runtime, record.thumbnail_key, record.thumbnail_etag or "", "image/webp"
+    )

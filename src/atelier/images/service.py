@@ -1,0 +1,114 @@
+"""Image records (database) and image bytes (storage), coordinated so neither is orphaned.
+
+Bytes are written first under fresh keys; the caller inserts the rows in its transaction and,
+if that transaction does not commit, calls :meth:`ImageService.discard` on the keys. Deleting
+removes rows first, then bytes (a leftover object is harmless; a row without bytes is not).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from atelier.config import Settings
+from atelier.db.base import utcnow
+from atelier.images import processing
+from atelier.images.models import ImageRecord
+from atelier.storage.base import StorageBackend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedImages:
+    """Images whose bytes are stored but whose rows are not committed yet."""
+
+    records: list[ImageRecord] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+class ImageService:
+    def __init__(self, settings: Settings, storage: StorageBackend) -> None:
+        self.settings = settings
+        self.storage = storage
+
+    def store(
+        self,
+        prepared: PreparedImages,
+        *,
+        owner: str,
+        task_id: str | None,
+        position: int,
+        image: Image.Image,
+        seed: int | None = None,
+    ) -> ImageRecord:
+        image_id = str(uuid.uuid4())
+        encoded = processing.encode(processing.normalize(image), self.settings.images.output_format)
+        thumb = processing.thumbnail(image, self.settings.images.thumbnail_size)
+        base = f"images/{image_id[:2]}/{image_id}"
+        key = f"{base}.{encoded.format}"
+        thumb_key = f"{base}.thumb.webp"
+        stored = self.storage.put(key, encoded.data, encoded.content_type)
+        prepared.keys.append(key)
+        stored_thumb = self.storage.put(thumb_key, thumb.data, thumb.content_type)
+        prepared.keys.append(thumb_key)
+        record = ImageRecord(
+            id=image_id,
+            owner=owner,
+            task_id=task_id,
+            position=position,
+            storage_key=key,
+            thumbnail_key=thumb_key,
+            size_bytes=stored.size,
+            width=encoded.width,
+            height=encoded.height,
+            format=encoded.format,
+            content_type=encoded.content_type,
+            etag=stored.etag,
+            thumbnail_etag=stored_thumb.etag,
+            seed=seed,
+            created_at=utcnow(),
+        )
+        prepared.records.append(record)
+        return record
+
+    def discard(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            try:
+                self.storage.delete(key)
+            except Exception:
+                log.exception("could not delete stored object %s", key)
+
+    def keys_of_task(self, session: Session, task_id: str) -> list[str]:
+        rows = session.execute(
+            select(ImageRecord.storage_key, ImageRecord.thumbnail_key).where(
+                ImageRecord.task_id == task_id
+            )
+        ).all()
+        return [k for row in rows for k in row if k]
+
+    def get(self, session: Session, image_id: str, owner: str) -> ImageRecord | None:
+        record = session.get(ImageRecord, image_id)
+        if record is None or record.owner != owner:
+            return None
+        return record
+
+    def for_tasks(self, session: Session, task_ids: list[str]) -> dict[str, list[ImageRecord]]:
+        out: dict[str, list[ImageRecord]] = {t: [] for t in task_ids}
+        if not task_ids:
+            return out
+        rows = session.scalars(
+            select(ImageRecord)
+            .where(ImageRecord.task_id.in_(task_ids))
+            .order_by(ImageRecord.position)
+        ).all()
+        for row in rows:
+            if row.task_id is not None:
+                out[row.task_id].append(row)
+        return out

@@ -1,0 +1,307 @@
+"""Task use cases for the API: create, read, list, cancel, delete."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import threading
+import time
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from atelier.db.base import utcnow
+from atelier.errors import BadRequest, Conflict, NotFound
+from atelier.runtime import Runtime
+from atelier.tasks import lifecycle
+from atelier.tasks.kinds import get_kind
+from atelier.tasks.lifecycle import ACTIVE, TERMINAL, Event, TaskStatus
+from atelier.tasks.models import Task
+from atelier.tasks.schemas import StageProgress, TaskCreate, TaskError, TaskOut
+from atelier.worker.celery_app import enqueue
+
+WAITING = [TaskStatus.PENDING.value, TaskStatus.RETRYING.value]
+
+
+class Estimator:
+    """Average run time per kind over recent completions, cached for a few seconds."""
+
+    def __init__(self, default: float, concurrency: int) -> None:
+        self.default = default
+        self.concurrency = max(1, concurrency)
+        self._cache: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def average(self, session: Session, kind: str) -> float:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(kind)
+            if hit and now - hit[1] < 5.0:
+                return hit[0]
+        recent = (
+            select(Task.run_seconds)
+            .where(Task.kind == kind, Task.status == "completed", Task.run_seconds.is_not(None))
+            .order_by(Task.completed_at.desc())
+            .limit(50)
+            .subquery()
+        )
+        avg = session.execute(select(func.avg(recent.c.run_seconds))).scalar()
+        value = float(avg) if avg is not None else self.default
+        with self._lock:
+            self._cache[kind] = (value, now)
+        return value
+
+    def estimate(self, session: Session, kind: str, position: int) -> float:
+        return round(self.average(session, kind) * (position // self.concurrency + 1), 2)
+
+
+class TaskService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        q = runtime.settings.queue
+        self.estimator = Estimator(q.default_estimate_seconds, q.embedded_concurrency)
+
+    # -- create --------------------------------------------------------------------------
+    def create(
+        self,
+        owner: str,
+        body: TaskCreate,
+        idempotency_key: str | None = None,
+        *,
+        dispatch: bool = True,
+    ) -> tuple[Task, bool]:
+        """Returns (task, created). A repeated ``Idempotency-Key`` returns the first task.
+        ``dispatch=False`` leaves the task for the caller to run (the local CLI)."""
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise BadRequest("Idempotency-Key must be 1 to 255 characters")
+        kind = get_kind(body.kind)
+        params = kind.validate(self.runtime, body.params)
+        stored = params.model_dump(mode="json")
+        request_hash = hashlib.sha256(
+            json.dumps([body.kind, body.params, body.webhook_url], sort_keys=True).encode()
+        ).hexdigest()
+        if idempotency_key is not None:
+            existing = self._by_key(owner, idempotency_key)
+            if existing is not None:
+                return self._replay(existing, request_hash), False
+        now = utcnow()
+        task = Task(
+            id=str(uuid.uuid4()),
+            kind=body.kind,
+            owner=owner,
+            queue=kind.queue(self.runtime, params),
+            params=stored,
+            status=TaskStatus.PENDING.value,
+            provider=kind.provider(self.runtime, params),
+            webhook_url=body.webhook_url,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            last_seq=1,
+            dispatch_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.runtime.db.session() as s:
+                s.add(task)
+                s.flush()
+                event = lifecycle.append_event(s, task, lifecycle.EventType.CREATED)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            existing = self._by_key(owner, idempotency_key)
+            if existing is None:
+                raise
+            return self._replay(existing, request_hash), False
+        self.runtime.bus.publish([event])
+        if dispatch:
+            enqueue(self.runtime.celery, task.id, task.queue)
+        return task, True
+
+    def _by_key(self, owner: str, key: str) -> Task | None:
+        with self.runtime.db.read() as s:
+            return s.scalars(
+                select(Task).where(Task.owner == owner, Task.idempotency_key == key)
+            ).first()
+
+    @staticmethod
+    def _replay(task: Task, request_hash: str) -> Task:
+        if task.request_hash != request_hash:
+            raise Conflict(
+                "this Idempotency-Key was used with a different request",
+                details={"task_id": task.id},
+            )
+        return task
+
+    # -- read ------------------------------------------------------------------------------
+    def get(self, owner: str, task_id: str) -> Task:
+        with self.runtime.db.read() as s:
+            task = s.get(Task, task_id)
+        if task is None or task.owner != owner:
+            raise NotFound("task not found", details={"task_id": task_id})
+        return task
+
+    def queue_position(self, session: Session, task: Task) -> int | None:
+        if task.status not in WAITING:
+            return None
+        ahead = session.execute(
+            select(func.count())
+            .select_from(Task)
+            .where(
+                Task.queue == task.queue,
+                Task.status.in_(WAITING),
+                Task.created_at < task.created_at,
+            )
+        ).scalar_one()
+        return int(ahead)
+
+    def describe(self, task: Task) -> TaskOut:
+        with self.runtime.db.read() as s:
+            position = self.queue_position(s, task)
+            estimate = self._estimate(s, task, position)
+        return to_out(task, position, estimate)
+
+    def _estimate(self, s: Session, task: Task, position: int | None) -> float | None:
+        if task.status in (s.value for s in TERMINAL):
+            return None
+        avg = self.estimator.average(s, task.kind)
+        if position is not None:
+            return self.estimator.estimate(s, task.kind, position)
+        return round(max(0.0, avg * (1 - task.progress / 100)), 2)
+
+    def created_view(self, task: Task) -> tuple[int | None, float | None]:
+        with self.runtime.db.read() as s:
+            position = self.queue_position(s, task)
+            return position, self._estimate(s, task, position)
+
+    def list_tasks(
+        self,
+        owner: str,
+        *,
+        status: list[str] | None = None,
+        kind: list[str] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> tuple[list[TaskOut], str | None]:
+        stmt = select(Task).where(Task.owner == owner, Task.parent_id.is_(None))
+        if status:
+            stmt = stmt.where(Task.status.in_(status))
+        if kind:
+            stmt = stmt.where(Task.kind.in_(kind))
+        if cursor:
+            created, last_id = decode_cursor(cursor)
+            stmt = stmt.where(
+                or_(
+                    Task.created_at < created,
+                    (Task.created_at == created) & (Task.id < last_id),
+                )
+            )
+        stmt = stmt.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit + 1)
+        with self.runtime.db.read() as s:
+            rows = list(s.scalars(stmt).all())
+            page = rows[:limit]
+            out = []
+            for t in page:
+                position = self.queue_position(s, t)
+                out.append(to_out(t, position, self._estimate(s, t, position)))
+        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+        return out, next_cursor
+
+    def events_after(self, owner: str, task_id: str, after: int) -> list[Event]:
+        from atelier.tasks.models import TaskEvent
+
+        with self.runtime.db.read() as s:
+            rows = s.scalars(
+                select(TaskEvent)
+                .where(
+                    TaskEvent.task_id == task_id,
+                    TaskEvent.owner == owner,
+                    TaskEvent.seq > after,
+                )
+                .order_by(TaskEvent.seq)
+            ).all()
+            return [Event.from_row(r) for r in rows]
+
+    # -- cancel / delete --------------------------------------------------------------------
+    def cancel(self, owner: str, task_id: str) -> Task:
+        task = self.get(owner, task_id)
+        if task.status in (s.value for s in TERMINAL):
+            raise Conflict(
+                f"task is already {task.status}",
+                details={"task_id": task_id, "status": task.status},
+            )
+        with self.runtime.db.session() as s:
+            moved = lifecycle.transition(
+                s,
+                task_id,
+                TaskStatus.CANCELLED,
+                extra_where=[Task.owner == owner],
+                values={"error_code": "cancelled", "error_message": "cancelled by the owner"},
+            )
+        if moved is None:
+            current = self.get(owner, task_id)
+            raise Conflict(
+                f"task is already {current.status}",
+                details={"task_id": task_id, "status": current.status},
+            )
+        self.runtime.bus.publish([moved[1]])
+        return moved[0]
+
+    def delete(self, owner: str, task_id: str) -> None:
+        task = self.get(owner, task_id)
+        if task.status in (s.value for s in ACTIVE):
+            with contextlib.suppress(Conflict):
+                self.cancel(owner, task_id)
+        with self.runtime.db.session() as s:
+            keys = self.runtime.images.keys_of_task(s, task_id)
+            children = s.scalars(select(Task.id).where(Task.parent_id == task_id)).all()
+            for child in children:
+                keys.extend(self.runtime.images.keys_of_task(s, child))
+            s.execute(
+                delete(Task)
+                .where(Task.id == task_id, Task.owner == owner)
+                .execution_options(synchronize_session=False)
+            )
+        self.runtime.images.discard(keys)
+
+
+def to_out(task: Task, position: int | None, estimate: float | None) -> TaskOut:
+    error = TaskError(code=task.error_code, message=task.error_message) if task.error_code else None
+    return TaskOut(
+        task_id=task.id,
+        kind=task.kind,
+        status=task.status,
+        stage=task.stage,
+        stage_progress=StageProgress(current=task.stage_current, total=task.stage_total),
+        progress=task.progress,
+        queue_position=position,
+        estimated_time=estimate,
+        attempts=task.attempts,
+        error=error,
+        params=task.params,
+        result=task.result if task.status == TaskStatus.COMPLETED.value else None,
+        provider=task.provider,
+        created_at=task.created_at,
+        started_at=task.started_at,
+        completed_at=task.completed_at,
+        updated_at=task.updated_at,
+    )
+
+
+def encode_cursor(task: Task) -> str:
+    raw = f"{task.created_at.isoformat()}|{task.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, task_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
+        return datetime.fromisoformat(created), task_id
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("invalid cursor", details={"field": "cursor"}) from None
