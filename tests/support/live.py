@@ -68,6 +68,7 @@ class WorkerProcess:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
+        self._log.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -163,8 +163,12 @@ class DatabaseTailBus:
             self._wake.clear()
             try:
                 if not self.fanout.has_subscribers:
-                    self._last_id = await asyncio.to_thread(self._max_id)
-                    continue
+                    newest = await asyncio.to_thread(self._max_id)
+                    # checked again after the query: a subscriber that arrived meanwhile must
+                    # get the rows from the old position, so do not skip past them
+                    if not self.fanout.has_subscribers:
+                        self._last_id = newest
+                        continue
                 events = await asyncio.to_thread(self._fetch, self._last_id)
             except Exception:  # the database may be briefly unavailable; keep tailing
                 log.exception("event tail failed")

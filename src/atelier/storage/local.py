@@ -170,9 +170,13 @@ class LocalStorage:
             and isinstance(meta.get("content_type"), str)
         ):
             return StoredObject(key, st.st_size, meta["etag"], meta["content_type"])
-        # No usable sidecar: fall back to reading the bytes once.
+        # No sidecar describing this very file: hash the bytes. A stale sidecar's content type
+        # is still the best guess (it is almost always the same key rewritten).
         data = self.get(key)
-        return StoredObject(key, len(data), md5_hex(data), _guess_type(key))
+        content_type = meta.get("content_type") if meta is not None else None
+        if not isinstance(content_type, str) or not content_type:
+            content_type = _guess_type(key)
+        return StoredObject(key, len(data), md5_hex(data), content_type)
 
     def _read_meta(self, path: Path) -> dict[str, Any] | None:
         try:

@@ -175,7 +175,8 @@ async def websocket(ws: WebSocket) -> None:
             seen = last.get(event.task_id, 0)
             if event.seq <= seen:
                 continue
-            if event.seq > seen + 1 and event.task_id in last:
+            if event.seq > seen + 1:
+                # a gap, or a task first seen mid-way ("all"): the database has the rest
                 await send_backlog(event.task_id, seen)
                 continue
             await ws.send_json(event.to_wire())
