@@ -143,6 +143,20 @@ class AuthSettings(BaseModel):
     cookie_secure: bool = Field(default=False, description="Mark the cookie `Secure`.")
 
 
+class LimitSettings(BaseModel):
+    submit_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description="Task submissions per owner per minute, per API process (token bucket); "
+        "0 turns the limit off. Over it: 429 `rate_limit_exceeded` with `Retry-After`.",
+    )
+    submit_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Submissions an owner may make at once before the rate applies.",
+    )
+
+
 class GenerationSettings(BaseModel):
     default_model: str = Field(default="procedural", description="Text-to-image model id.")
     enable_noop: bool = Field(
@@ -190,6 +204,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

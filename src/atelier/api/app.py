@@ -12,6 +12,7 @@ from atelier import __version__
 from atelier.accounts.sessions import SessionSigner
 from atelier.api import errors
 from atelier.api.limits import BodyLimitMiddleware
+from atelier.api.ratelimit import TokenBuckets
 from atelier.config import Settings, get_settings
 from atelier.runtime import Runtime, build_runtime
 from atelier.tasks.service import TaskService
@@ -44,6 +45,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.settings = settings
     app.state.signer = SessionSigner(settings)
+    app.state.submit_limits = TokenBuckets(
+        settings.limits.submit_per_minute, settings.limits.submit_burst
+    )
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
 
-from atelier.api.deps import Owner, Tasks
+from atelier.api.deps import JsonBody, Owner, Submitter, Tasks
 from atelier.generation.schemas import GenerateParams
 from atelier.tasks.schemas import TaskCreate, TaskError, TaskOut
 
@@ -57,10 +57,10 @@ def legacy(task: TaskOut) -> LegacyTask:
     )
 
 
-@router.post("/generate", status_code=201, response_model=GenerateCreated)
+@router.post("/generate", status_code=201, response_model=GenerateCreated, dependencies=[JsonBody])
 def generate(
     body: GenerateParams,
-    owner: Owner,
+    owner: Submitter,
     tasks: Tasks,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response, WebSocket, WebSocketDisc
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from atelier.api.deps import Owner, RuntimeDep, Tasks
+from atelier.api.deps import JsonBody, Owner, RuntimeDep, Submitter, Tasks
 from atelier.errors import AtelierError, NotFound
 from atelier.tasks.lifecycle import TaskStatus
 from atelier.tasks.schemas import TaskCreate, TaskCreated, TaskOut, TaskPage
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/api/v1", tags=["tasks"])
 STATUSES = [s.value for s in TaskStatus]
 
 
-@router.post("/tasks", status_code=201, response_model=TaskCreated)
+@router.post("/tasks", status_code=201, response_model=TaskCreated, dependencies=[JsonBody])
 def create_task(
     body: TaskCreate,
-    owner: Owner,
+    owner: Submitter,
     tasks: Tasks,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
