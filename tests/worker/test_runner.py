@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from atelier.db.base import utcnow
+from atelier.images.models import ImageRecord
 from atelier.providers.base import ModelInfo, ProgressCallback, TextToImageRequest
 from atelier.providers.base import TextToImageResult as Result
 from atelier.providers.errors import ContentRejected, ProviderError, RateLimited, Upstream5xx
 from atelier.providers.procedural import ProceduralProvider
 from atelier.runtime import Runtime, build_runtime
+from atelier.storage.base import StoredObject
+from atelier.storage.local import LocalStorage
 from atelier.tasks import lifecycle
 from atelier.tasks.models import Task, TaskEvent
 from atelier.tasks.schemas import TaskCreate
@@ -32,6 +36,7 @@ class ScriptedBackend:
     failures: list[ProviderError] = field(default_factory=list)
     name: str = "scripted"
     calls: int = 0
+    before_return: Callable[[], None] | None = None
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo(id="scripted", provider="scripted", kind="remote")]
@@ -42,7 +47,10 @@ class ScriptedBackend:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
-        return ProceduralProvider().text_to_image(request, on_progress)
+        result = ProceduralProvider().text_to_image(request, on_progress)
+        if self.before_return is not None:
+            self.before_return()
+        return result
 
 
 @pytest.fixture
@@ -163,3 +171,49 @@ def test_sweep_resends_tasks_waiting_past_their_due_time(rt: Runtime) -> None:
     assert sweep(rt) == 0  # bumped: not resent again at once
     execute(rt, task_id)
     assert state(rt, task_id)[0].status == "completed"
+
+
+class ObservedStorage(LocalStorage):
+    """The real local backend, calling back after each stored object."""
+
+    def __init__(self, root: Path, after_put: Callable[[int], None]) -> None:
+        super().__init__(root)
+        self.after_put = after_put
+        self.puts = 0
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        stored = super().put(key, data, content_type)
+        self.puts += 1
+        self.after_put(self.puts)
+        return stored
+
+
+def test_a_task_deleted_after_its_bytes_were_stored_leaves_none(rt: Runtime) -> None:
+    """Bytes stored, then the completion cannot be written (the row is gone): they go too."""
+    task_id = submit(rt, ScriptedBackend())
+
+    def delete_when_all_stored(puts: int) -> None:
+        if puts == 2:  # the image and its thumbnail
+            TaskService(rt).delete("owner", task_id)
+
+    rt.images.storage = ObservedStorage(rt.settings.storage_root, delete_when_all_stored)
+    execute(rt, task_id)
+    with rt.db.read() as s:
+        assert s.get(Task, task_id) is None
+        assert s.scalars(select(ImageRecord)).all() == []
+    assert files(rt) == []
+
+
+def files(rt: Runtime) -> list[Path]:
+    return [p for p in rt.settings.storage_root.rglob("*") if p.is_file()]
+
+
+def test_a_task_cancelled_while_running_stops_and_keeps_no_bytes(rt: Runtime) -> None:
+    backend = ScriptedBackend()
+    task_id = submit(rt, backend)
+    backend.before_return = lambda: TaskService(rt).cancel("owner", task_id) and None
+    execute(rt, task_id)
+    task, types = state(rt, task_id)
+    assert task.status == "cancelled" and types[-1] == "cancelled"
+    assert "completed" not in types
+    assert files(rt) == []
