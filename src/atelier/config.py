@@ -143,6 +143,26 @@ class AuthSettings(BaseModel):
     cookie_secure: bool = Field(default=False, description="Mark the cookie `Secure`.")
 
 
+class WebhookSettings(BaseModel):
+    secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signing secret (`whsec_<base64>`, Standard Webhooks). Empty: derived from "
+        "`ATELIER_SECRET_KEY`.",
+    )
+    timeout: float = Field(default=10.0, gt=0, description="Seconds per delivery attempt.")
+    max_attempts: int = Field(default=6, ge=1, description="Delivery attempts per event.")
+    retry_base_delay: float = Field(
+        default=2.0, ge=0, description="Base of the exponential delivery backoff, seconds."
+    )
+    retry_max_delay: float = Field(
+        default=600.0, ge=0, description="Cap of the delivery backoff, seconds."
+    )
+    allow_private: bool = Field(
+        default=False,
+        description="Allow webhooks to loopback, private and link-local addresses.",
+    )
+
+
 class LimitSettings(BaseModel):
     submit_per_minute: int = Field(
         default=0,
@@ -205,6 +225,7 @@ class Settings(BaseSettings):
     images: ImageSettings = Field(default_factory=ImageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ from atelier.tasks.kinds import get_kind
 from atelier.tasks.lifecycle import ACTIVE, TERMINAL, Event, TaskStatus
 from atelier.tasks.models import Task
 from atelier.tasks.schemas import StageProgress, TaskCreate, TaskError, TaskOut
+from atelier.webhooks import service as webhooks
 from atelier.worker.celery_app import enqueue
 
 WAITING = [TaskStatus.PENDING.value, TaskStatus.RETRYING.value]
@@ -81,6 +82,8 @@ class TaskService:
             raise BadRequest("Idempotency-Key must be 1 to 255 characters")
         kind = get_kind(body.kind)
         params = kind.validate(self.runtime, body.params)
+        if body.webhook_url is not None:
+            webhooks.check_url(body.webhook_url)
         stored = params.model_dump(mode="json")
         request_hash = hashlib.sha256(
             json.dumps([body.kind, body.params, body.webhook_url], sort_keys=True).encode()
@@ -250,6 +253,7 @@ class TaskService:
                 details={"task_id": task_id, "status": current.status},
             )
         self.runtime.bus.publish([moved[1]])
+        webhooks.schedule(self.runtime, *moved)
         return moved[0]
 
     def delete(self, owner: str, task_id: str) -> None:

@@ -51,6 +51,13 @@ def create_celery(settings: Settings) -> Celery:
 
         execute(get_runtime(), task_id)
 
+    @app.task(name="atelier.deliver_webhook", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+    def deliver_webhook(task_id: str, event_type: str, message_id: str, attempt: int) -> None:
+        from atelier.webhooks.service import deliver
+        from atelier.worker.runner import get_runtime
+
+        deliver(get_runtime(), task_id, event_type, message_id, attempt)
+
     return app
 
 

@@ -21,6 +21,7 @@ from atelier.runtime import Runtime
 from atelier.tasks import lifecycle
 from atelier.tasks.lifecycle import TaskStatus
 from atelier.tasks.models import Task
+from atelier.webhooks import service as webhooks
 from atelier.worker.celery_app import enqueue
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ def sweep(runtime: Runtime) -> int:
         task, event = moved
         runtime.bus.publish([event])
         acted += 1
-        if not give_up:
+        if give_up:
+            webhooks.schedule(runtime, task, event)
+        else:
             enqueue(runtime.celery, task_id, task.queue)
         log.warning(
             "task %s lost its worker (%d); %s",

@@ -27,6 +27,7 @@ from atelier.storage.base import StorageError
 from atelier.tasks import lifecycle
 from atelier.tasks.kinds import RunContext, get_kind
 from atelier.tasks.lifecycle import TaskCancelled, TaskStatus
+from atelier.webhooks import service as webhooks
 from atelier.worker.celery_app import enqueue
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def execute(runtime: Runtime, task_id: str) -> None:
             if done is None:
                 raise TaskCancelled(task_id)
         runtime.bus.publish([done[1]])
+        webhooks.schedule(runtime, *done)
         log.info("task %s completed in %.2fs", task_id, time.monotonic() - began)
     except TaskCancelled:
         log.info("task %s stopped: cancelled, deleted or taken over", task_id)
@@ -210,4 +212,5 @@ def _fail_or_retry(
         )
     if failed is not None:
         runtime.bus.publish([failed[1]])
+        webhooks.schedule(runtime, *failed)
         log.warning("task %s failed: %s", task_id, code)
