@@ -146,3 +146,39 @@ def test_a_worker_killed_mid_task_loses_nothing(mode: Profile, tmp_path: Path) -
             assert len(done.result["images"]) == 4  # type: ignore[index]
     finally:
         rt.close()
+
+
+def test_events_reach_every_api_process_and_survive_a_restart(
+    mode: Profile, tmp_path: Path
+) -> None:
+    """Submit on one API process, follow on another; stop it mid-way, resume on a third."""
+    with WorkerProcess(mode.process_env(), tmp_path / "worker.log"):
+        with LiveServer(mode.settings) as first, LiveServer(mode.settings) as second:
+            created = httpx.post(
+                f"{first.url}/api/v1/tasks",
+                json={"kind": "generate", "params": {**GEN, "num_images": 3, "steps": 4}},
+            )
+            token = created.headers["X-Atelier-Session"]
+            task_id = created.json()["task_id"]
+            auth = {"Authorization": f"Bearer {token}"}
+            seen: list[dict[str, object]] = []
+            with (
+                httpx.Client(base_url=second.url, headers=auth, timeout=30) as client,
+                client.stream("GET", f"/api/v1/tasks/{task_id}/stream") as stream,
+            ):
+                for _, event in read_sse(stream):
+                    seen.append(event)
+                    if len(seen) == 3:
+                        break  # the page goes away mid-task
+        with (
+            LiveServer(mode.settings) as third,
+            httpx.Client(base_url=third.url, headers=auth, timeout=30) as client,
+            client.stream(
+                "GET",
+                f"/api/v1/tasks/{task_id}/stream",
+                headers={"Last-Event-ID": str(seen[-1]["seq"])},
+            ) as stream,
+        ):
+            seen += [event for _, event in read_sse(stream)]
+    assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1))
+    assert seen[-1]["type"] == "completed"
