@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LINTED := src tests $(wildcard bench)
 
 .PHONY: run test install lint typecheck pytest bench clean format
 
@@ -21,8 +22,8 @@ run: install
 	$(BIN)/atelier serve
 
 lint: install
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 
 typecheck: install
 	$(BIN)/mypy
@@ -33,8 +34,8 @@ pytest: install
 test: lint typecheck pytest
 
 format: install
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 bench: install
 	$(BIN)/python -m bench.run_all

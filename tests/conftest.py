@@ -58,6 +58,24 @@ def postgres(postgres_url: str) -> Iterator[str]:
     yield postgres_url
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """The endpoint URL of a moto S3 server listening on 127.0.0.1 for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        # stop() ends serve_forever() but leaves the listening socket open.
+        inner = getattr(server, "_server", None)
+        if inner is not None:
+            inner.server_close()
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     import redis

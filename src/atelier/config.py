@@ -111,6 +111,11 @@ class S3Settings(BaseModel):
     addressing_style: Literal["auto", "path", "virtual"] = Field(
         default="path", description="Bucket addressing style."
     )
+    connect_timeout: float = Field(default=5.0, gt=0, description="Connect timeout, seconds.")
+    read_timeout: float = Field(default=30.0, gt=0, description="Read timeout, seconds.")
+    max_attempts: int = Field(
+        default=3, ge=1, description="Attempts per request (botocore standard retries)."
+    )
 
 
 class StorageSettings(BaseModel):

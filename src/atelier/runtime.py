@@ -28,6 +28,7 @@ class Runtime:
     celery: Celery
 
     def close(self) -> None:
+        self.storage.close()
         self.db.dispose()
 
 

@@ -20,24 +20,6 @@ from atelier.storage.s3 import S3Storage
 MakeS3 = Callable[..., S3Storage]
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """The endpoint URL of a moto S3 server listening on 127.0.0.1 for the whole session."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        # stop() ends serve_forever() but leaves the listening socket open.
-        inner = getattr(server, "_server", None)
-        if inner is not None:
-            inner.server_close()
-
-
 @pytest.fixture
 def s3_settings(s3_server: str) -> S3Settings:
     """Settings for a bucket of this test's own, created when the first backend is built."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from atelier.config import Settings
+from atelier.config import Settings, StorageSettings
 from atelier.storage.base import ObjectNotFound, StorageError
 from atelier.storage.factory import build_storage
 from atelier.storage.local import LocalStorage
@@ -149,6 +149,7 @@ def test_factory_builds_local_storage_at_the_storage_root(tmp_path: Path) -> Non
     storage = build_storage(settings)
     assert isinstance(storage, LocalStorage) and storage.name == "local"
     assert storage.root == tmp_path / "data" / "storage"
-    custom = Settings(_env_file=None, storage={"local_root": tmp_path / "elsewhere"})  # type: ignore[call-arg]
+    elsewhere = StorageSettings(local_root=tmp_path / "elsewhere")
+    custom = Settings(_env_file=None, storage=elsewhere)  # type: ignore[call-arg]
     built = build_storage(custom)
     assert isinstance(built, LocalStorage) and built.root == tmp_path / "elsewhere"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,19 @@ def make_env(profile: str, tmp_path: Path, request: pytest.FixtureRequest) -> di
     env["ATELIER_DATABASE__URL"] = pg
     if profile == "postgres":
         return env
-    if profile == "postgres-redis":
+    if profile == "postgres-redis-s3":
+        # the whole distributed set: PostgreSQL, Redis broker and events, S3 storage
         env["ATELIER_QUEUE__BROKER_URL"] = request.getfixturevalue("redis_url")
+        env.update(
+            {
+                "ATELIER_STORAGE__BACKEND": "s3",
+                "ATELIER_STORAGE__S3__ENDPOINT_URL": request.getfixturevalue("s3_server"),
+                "ATELIER_STORAGE__S3__BUCKET": f"atelier-{uuid.uuid4().hex[:12]}",
+                "ATELIER_STORAGE__S3__ACCESS_KEY_ID": "testing",
+                "ATELIER_STORAGE__S3__SECRET_ACCESS_KEY": "testing",
+                "ATELIER_STORAGE__S3__CREATE_BUCKET": "true",
+            }
+        )
         return env
     if profile == "postgres-rabbitmq":
         env["ATELIER_QUEUE__BROKER_URL"] = request.getfixturevalue("amqp_url")

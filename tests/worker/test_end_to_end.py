@@ -11,7 +11,7 @@ from support.api import GEN
 from support.live import LiveServer, WorkerProcess, read_sse, wait_until
 from support.profiles import Profile, make_env
 
-MODES = ["embedded", "postgres-redis", "postgres-rabbitmq"]
+MODES = ["embedded", "postgres-redis-s3", "postgres-rabbitmq"]
 
 
 @pytest.fixture(params=MODES)

@@ -24,35 +24,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from atelier.storage.base import ObjectNotFound, StorageError, StoredObject
+from atelier.storage.base import (
+    DEFAULT_CONTENT_TYPE,
+    ObjectNotFound,
+    StorageError,
+    StoredObject,
+    validate_key,
+)
 
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _META_SUFFIX = ".meta"
 _TMP_PREFIX = ".tmp-"
-
-
-def validate_key(key: str) -> list[str]:
-    """Check that ``key`` is a relative POSIX path of plain segments; return its segments.
-
-    Rejected with :class:`ValueError`: empty keys, absolute keys, backslashes, NUL and other
-    control characters, empty segments (``a//b``, trailing ``/``), and segments starting with
-    ``.`` (which covers ``.`` and ``..``).
-    """
-    if not isinstance(key, str) or not key:
-        raise ValueError("storage key must be a non-empty string")
-    if key.startswith("/"):
-        raise ValueError(f"storage key must be relative: {key!r}")
-    if "\\" in key:
-        raise ValueError(f"storage key must not contain backslashes: {key!r}")
-    if any(ord(c) < 0x20 or c == "\x7f" for c in key):
-        raise ValueError(f"storage key must not contain control characters: {key!r}")
-    parts = key.split("/")
-    for part in parts:
-        if not part:
-            raise ValueError(f"storage key has an empty segment: {key!r}")
-        if part.startswith("."):
-            raise ValueError(f"storage key segments must not start with '.': {key!r}")
-    return parts
 
 
 def md5_hex(data: bytes) -> str:

@@ -18,8 +18,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atelier.config import S3Settings
-from atelier.storage.base import ObjectNotFound, StorageError, StoredObject
-from atelier.storage.local import DEFAULT_CONTENT_TYPE, validate_key
+from atelier.storage.base import (
+    DEFAULT_CONTENT_TYPE,
+    ObjectNotFound,
+    StorageError,
+    StoredObject,
+    validate_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -49,14 +54,7 @@ class S3Storage:
 
     name: str = "s3"
 
-    def __init__(
-        self,
-        settings: S3Settings,
-        *,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
-        max_attempts: int = 3,
-    ) -> None:
+    def __init__(self, settings: S3Settings) -> None:
         self.bucket = settings.bucket
         self.prefix = settings.prefix.strip("/")
         if self.prefix:
@@ -64,22 +62,29 @@ class S3Storage:
         config = Config(
             region_name=settings.region or None,
             signature_version="s3v4",
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            retries={"mode": "standard", "max_attempts": settings.max_attempts},
             s3={"addressing_style": settings.addressing_style},
+            # botocore >= 1.36 adds CRC trailers (aws-chunked uploads) by default, which several
+            # S3-compatible servers reject; checksums only where the API requires them.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         secret = settings.secret_access_key.get_secret_value()
         # A private session: boto3's default session is shared module state and not thread-safe.
-        session = boto3.session.Session()
-        self._client: S3Client = session.client(
-            "s3",
-            endpoint_url=settings.endpoint_url or None,
-            aws_access_key_id=settings.access_key_id or None,
-            aws_secret_access_key=secret or None,
-            region_name=settings.region or None,
-            config=config,
-        )
+        try:
+            session = boto3.session.Session()
+            self._client: S3Client = session.client(
+                "s3",
+                endpoint_url=settings.endpoint_url or None,
+                aws_access_key_id=settings.access_key_id or None,
+                aws_secret_access_key=secret or None,
+                region_name=settings.region or None,
+                config=config,
+            )
+        except BotoCoreError as exc:  # e.g. AWS_PROFILE naming a missing profile
+            raise StorageError(f"cannot configure the S3 client: {exc}") from exc
         self._region = settings.region
         if settings.create_bucket:
             try:
