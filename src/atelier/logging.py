@@ -5,9 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from atelier.config import Settings
+
+#: Set for the duration of a request or a task attempt; every log line carries them.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+task_id: ContextVar[str | None] = ContextVar("task_id", default=None)
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        record.task_id = task_id.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -19,8 +31,9 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key in ("task_id", "request_id"):
-            if hasattr(record, key):
-                payload[key] = getattr(record, key)
+            value = getattr(record, key, None)
+            if value:
+                payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)

@@ -204,3 +204,19 @@ def test_models_system_info_and_health(profile: Profile) -> None:
         health = client.get("/api/v1/health")
         assert health.status_code == 200 and health.json()["checks"]["database"] == "ok"
         assert client.get("/openapi.json").json()["paths"]["/api/v1/tasks"]
+
+
+def test_request_ids_are_echoed_and_logged(profile: Profile) -> None:
+    import logging
+
+    from atelier.logging import ContextFilter
+
+    with api(profile.settings) as client:
+        r = client.get("/api/v1/health", headers={"X-Request-ID": "abc-123"})
+        assert r.headers["x-request-id"] == "abc-123"
+        generated = client.get("/api/v1/health").headers["x-request-id"]
+        assert len(generated) == 32
+        bad = client.get("/api/v1/health", headers={"X-Request-ID": "x" * 500})
+        assert len(bad.headers["x-request-id"]) == 32
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+    assert ContextFilter().filter(record) and record.request_id is None  # type: ignore[attr-defined]

@@ -3,9 +3,39 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from atelier.logging import request_id
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (or keeps a sane ``X-Request-ID``), echoes it in the response
+    and puts it in every log line written while the request is handled."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id.set(rid)
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            request_id.reset(token)
 
 
 class _TooLarge(Exception):

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from atelier import logging as log_context
 from atelier.config import get_settings
 from atelier.db.base import utcnow
 from atelier.errors import AtelierError
@@ -84,6 +85,14 @@ def backoff(settings_base: float, cap: float, attempt: int) -> float:
 
 
 def execute(runtime: Runtime, task_id: str) -> None:
+    token_ctx = log_context.task_id.set(task_id)
+    try:
+        _execute(runtime, task_id)
+    finally:
+        log_context.task_id.reset(token_ctx)
+
+
+def _execute(runtime: Runtime, task_id: str) -> None:
     settings = runtime.settings
     token = str(uuid.uuid4())
     with runtime.db.session() as session:
