@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from support.api import GEN, api, login, run_now, submit
 from support.profiles import Profile
 
@@ -220,3 +222,22 @@ def test_request_ids_are_echoed_and_logged(profile: Profile) -> None:
         assert len(bad.headers["x-request-id"]) == 32
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
     assert ContextFilter().filter(record) and record.request_id is None  # type: ignore[attr-defined]
+
+
+def test_log_lines_carry_the_task_id(capfd: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from atelier.config import Settings
+    from atelier.logging import configure_logging, task_id
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        for as_json in (False, True):
+            configure_logging(Settings(_env_file=None, log_json=as_json))  # type: ignore[call-arg]
+            token = task_id.set("task-42")
+            logging.getLogger("atelier.test").warning("hello")
+            task_id.reset(token)
+            assert "task-42" in capfd.readouterr().err
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
