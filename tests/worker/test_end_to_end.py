@@ -182,3 +182,26 @@ def test_events_reach_every_api_process_and_survive_a_restart(
             seen += [event for _, event in read_sse(stream)]
     assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1))
     assert seen[-1]["type"] == "completed"
+
+
+def test_cancelling_a_running_task_stops_it(mode: Profile, tmp_path: Path) -> None:
+    slow = {**GEN, "width": 2048, "height": 2048, "num_images": 4, "steps": 8}
+    with (
+        LiveServer(mode.settings) as server,
+        WorkerProcess(mode.process_env(), tmp_path / "worker.log") as worker,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        created = client.post("/api/v1/tasks", json={"kind": "generate", "params": slow})
+        client.headers["Authorization"] = f"Bearer {created.headers['X-Atelier-Session']}"
+        task_id = created.json()["task_id"]
+        url = f"/api/v1/tasks/{task_id}"
+        wait_until(lambda: client.get(url).json()["stage_progress"]["current"] >= 1, 60, "a step")
+        cancelled = client.post(f"{url}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        wait_until(lambda: "stopped: cancelled" in worker.output(), 60, "the worker to stop")
+        with client.stream("GET", f"{url}/stream") as stream:
+            types = [e["type"] for _, e in read_sse(stream)]
+        assert types[-1] == "cancelled" and "completed" not in types
+        final = client.get(url).json()
+        assert final["status"] == "cancelled" and final["result"] is None
+        assert final["error"]["code"] == "cancelled"
