@@ -148,6 +148,68 @@ class AuthSettings(BaseModel):
     cookie_secure: bool = Field(default=False, description="Mark the cookie `Secure`.")
 
 
+class VolcengineSettings(BaseModel):
+    ark_base_url: str = Field(
+        default="https://ark.cn-beijing.volces.com/api/v3", description="Ark API base URL."
+    )
+    ark_api_key: SecretStr = Field(default=SecretStr(""), description="Ark API key.")
+    ark_model: str = Field(
+        default="doubao-seedream-4-0-250828", description="Seedream model on Ark."
+    )
+    visual_base_url: str = Field(
+        default="https://visual.volcengineapi.com", description="Visual API base URL (Jimeng)."
+    )
+    access_key_id: str = Field(default="", description="Visual API access key id (HMAC).")
+    secret_access_key: SecretStr = Field(
+        default=SecretStr(""), description="Visual API secret key (HMAC-SHA256 signing)."
+    )
+    region: str = Field(default="cn-north-1", description="Visual API region.")
+    jimeng_req_key: str = Field(
+        default="jimeng_t2i_v40", description="Visual API `req_key` of the Jimeng model."
+    )
+
+
+class OpenAISettings(BaseModel):
+    base_url: str = Field(
+        default="https://api.openai.com/v1", description="OpenAI-compatible images API."
+    )
+    api_key: SecretStr = Field(default=SecretStr(""), description="API key.")
+    model: str = Field(default="gpt-image-1", description="Image model.")
+
+
+class DashScopeSettings(BaseModel):
+    base_url: str = Field(
+        default="https://dashscope.aliyuncs.com/api/v1", description="DashScope API base URL."
+    )
+    api_key: SecretStr = Field(default=SecretStr(""), description="DashScope API key.")
+    model: str = Field(default="wanx2.1-t2i-turbo", description="Wanxiang model.")
+    poll_interval: float = Field(default=1.0, gt=0, description="Seconds between task polls.")
+
+
+class DiffusersSettings(BaseModel):
+    models: list[str] = Field(
+        default_factory=list,
+        description="Diffusers models to offer: local paths or Hugging Face repo ids already "
+        "in the cache (nothing is downloaded), comma-separated in the environment as JSON.",
+    )
+    device: str = Field(default="auto", description="`auto`, `cuda`, `cuda:N` or `cpu`.")
+    preload: bool = Field(default=True, description="Load models when a GPU worker starts.")
+    compile: bool = Field(default=False, description="`torch.compile` the denoiser.")
+
+
+class ProviderSettings(BaseModel):
+    secrets_file: Path | None = Field(
+        default=None,
+        description="A TOML file with provider keys (`[openai] api_key = ...`), read instead "
+        "of environment variables so keys stay out of process listings.",
+    )
+    models_dir: Path | None = Field(default=None, description="Directory of local model weights.")
+    volcengine: VolcengineSettings = Field(default_factory=VolcengineSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    dashscope: DashScopeSettings = Field(default_factory=DashScopeSettings)
+    diffusers: DiffusersSettings = Field(default_factory=DiffusersSettings)
+
+
 class WebhookSettings(BaseModel):
     secret: SecretStr = Field(
         default=SecretStr(""),
@@ -231,6 +293,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    providers: ProviderSettings = Field(default_factory=ProviderSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

@@ -58,6 +58,29 @@ class TextToImageResult:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ImageToImageRequest:
+    """Photo in, image out (stylize, edits). ``width``/``height`` default to the input's size;
+    ``mask`` (white = repaint) is for providers that support edits with a mask."""
+
+    image: Image.Image
+    prompt: str
+    negative_prompt: str = ""
+    strength: float = 0.6
+    width: int | None = None
+    height: int | None = None
+    num_images: int = 1
+    steps: int = 8
+    guidance_scale: float = 0.0
+    seed: int = 0
+    model: str | None = None
+    mask: Image.Image | None = None
+
+
+#: Image-to-image results have the same shape as text-to-image ones.
+ImageResult = TextToImageResult
+
+
 @runtime_checkable
 class TextToImageProvider(Protocol):
     """A text-to-image backend. Implementations speak only to their backend; policy is above."""
@@ -69,3 +92,14 @@ class TextToImageProvider(Protocol):
     def text_to_image(
         self, request: TextToImageRequest, on_progress: ProgressCallback | None = None
     ) -> TextToImageResult: ...
+
+
+@runtime_checkable
+class ImageToImageProvider(Protocol):
+    name: str
+
+    def models(self) -> list[ModelInfo]: ...
+
+    def image_to_image(
+        self, request: ImageToImageRequest, on_progress: ProgressCallback | None = None
+    ) -> ImageResult: ...
