@@ -24,7 +24,14 @@ PG_ADMIN = os.environ.get(
 )
 REDIS = os.environ.get("ATELIER_TEST_REDIS", "redis://127.0.0.1:6379")
 AMQP = os.environ.get("ATELIER_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672//")
-TABLES = ("webhook_deliveries", "images", "task_events", "tasks")
+TABLES = (
+    "provider_cache",
+    "provider_calls",
+    "webhook_deliveries",
+    "images",
+    "task_events",
+    "tasks",
+)
 
 
 # -- servers ---------------------------------------------------------------------------------

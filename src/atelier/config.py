@@ -197,6 +197,49 @@ class DiffusersSettings(BaseModel):
     compile: bool = Field(default=False, description="`torch.compile` the denoiser.")
 
 
+class RouteSettings(BaseModel):
+    candidates: dict[str, float] = Field(
+        description="Models to start with and their A/B weights (the chosen one is recorded "
+        "on the task)."
+    )
+    fallback: list[str] = Field(
+        default_factory=list, description="Models tried in order when the chosen one fails."
+    )
+
+
+class PolicySettings(BaseModel):
+    timeout: float = Field(default=15.0, gt=0, description="Seconds per provider call.")
+    retries: int = Field(
+        default=2, ge=0, description="Retries of a transient provider failure, per provider."
+    )
+    retry_base_delay: float = Field(
+        default=0.5, ge=0, description="Base of the in-call retry backoff, seconds."
+    )
+    retry_max_delay: float = Field(default=8.0, ge=0, description="Cap of that backoff.")
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive failed calls (after retries) that open a provider's circuit.",
+    )
+    breaker_cooldown: float = Field(
+        default=30.0, gt=0, description="Seconds an open circuit skips the provider."
+    )
+    cache_ttl: float = Field(
+        default=7 * 24 * 3600.0,
+        ge=0,
+        description="Seconds a provider result is reused for an identical request "
+        "(input fingerprint, normalised prompt, parameters, provider); 0 turns it off.",
+    )
+    routes: dict[str, RouteSettings] = Field(
+        default_factory=lambda: {
+            "auto": RouteSettings(candidates={"procedural": 1.0}, fallback=[])
+        },
+        description="Named routes usable as a task's `model`, as JSON, e.g. "
+        '`{"auto": {"candidates": {"seedream": 0.9, "openai": 0.1}, '
+        '"fallback": ["wanx", "procedural"]}}`.',
+    )
+
+
 class ProviderSettings(BaseModel):
     secrets_file: Path | None = Field(
         default=None,
@@ -294,6 +337,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from atelier.config import Settings
 from atelier.db.engine import Database
 from atelier.events.bus import EventBus, build_bus
 from atelier.images.service import ImageService
+from atelier.providers.policy import ProviderPolicy
 from atelier.providers.registry import ProviderRegistry, build_registry
 from atelier.storage.base import StorageBackend
 from atelier.storage.factory import build_storage
@@ -25,9 +26,11 @@ class Runtime:
     images: ImageService
     bus: EventBus
     providers: ProviderRegistry
+    policy: ProviderPolicy
     celery: Celery
 
     def close(self) -> None:
+        self.policy.close()
         self.storage.close()
         self.db.dispose()
 
@@ -37,12 +40,14 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
 
     db = Database(settings)
     storage = build_storage(settings)
+    providers = build_registry(settings)
     return Runtime(
         settings=settings,
         db=db,
         storage=storage,
         images=ImageService(settings, storage),
         bus=build_bus(settings, db, worker=worker),
-        providers=build_registry(settings),
+        providers=providers,
+        policy=ProviderPolicy(settings.policy, providers, db, storage),
         celery=create_celery(settings),
     )

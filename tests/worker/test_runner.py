@@ -54,11 +54,16 @@ class ScriptedBackend:
 
 
 @pytest.fixture
-def rt(profile: Profile) -> Iterator[Runtime]:
+def rt(profile: Profile, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    """Task-level retries in isolation: the provider policy does not retry in-call here."""
+    from atelier.config import Settings
     from atelier.db.migrate import upgrade
 
-    upgrade(profile.settings)
-    runtime = build_runtime(profile.settings, worker=True)
+    monkeypatch.setenv("ATELIER_POLICY__RETRIES", "0")
+    monkeypatch.setenv("ATELIER_POLICY__BREAKER_FAILURES", "100")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    upgrade(settings)
+    runtime = build_runtime(settings, worker=True)
     yield runtime
     runtime.close()
 
@@ -205,7 +210,8 @@ def test_a_task_deleted_after_its_bytes_were_stored_leaves_none(rt: Runtime) -> 
 
 
 def files(rt: Runtime) -> list[Path]:
-    return [p for p in rt.settings.storage_root.rglob("*") if p.is_file()]
+    """The task images' bytes (the provider result cache under ``cache/`` is kept apart)."""
+    return [p for p in (rt.settings.storage_root / "images").rglob("*") if p.is_file()]
 
 
 def test_a_task_cancelled_while_running_stops_and_keeps_no_bytes(rt: Runtime) -> None:

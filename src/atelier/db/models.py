@@ -2,7 +2,16 @@
 
 from atelier.db.base import Base
 from atelier.images.models import ImageRecord
+from atelier.providers.models import CachedResult, ProviderCall
 from atelier.tasks.models import Task, TaskEvent
 from atelier.webhooks.models import WebhookDelivery
 
-__all__ = ["Base", "ImageRecord", "Task", "TaskEvent", "WebhookDelivery"]
+__all__ = [
+    "Base",
+    "CachedResult",
+    "ImageRecord",
+    "ProviderCall",
+    "Task",
+    "TaskEvent",
+    "WebhookDelivery",
+]

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from atelier.errors import ValidationFailed
 from atelier.generation.schemas import MAX_SEED, GenerateParams
 from atelier.images.schemas import image_links
-from atelier.providers.base import TextToImageRequest
+from atelier.providers.base import ModelInfo, TextToImageRequest
 from atelier.providers.registry import UnknownModel
 from atelier.runtime import Runtime
 from atelier.tasks.kinds import RunContext, TaskKind, register
@@ -20,20 +20,28 @@ class GenerateKind(TaskKind):
     name = "generate"
     params_model = GenerateParams
 
+    def chain(self, runtime: Runtime, model: str) -> list[ModelInfo]:
+        """Every model a task for ``model`` (a model id or a route name) may run on."""
+        route = runtime.settings.policy.routes.get(model)
+        names = [*route.candidates, *route.fallback] if route is not None else [model]
+        try:
+            return [runtime.providers.resolve(n).info for n in dict.fromkeys(names)]
+        except UnknownModel as exc:
+            allowed = sorted({*exc.available, *runtime.settings.policy.routes})
+            raise ValidationFailed(
+                f"unknown model {model!r}" if route is None else str(exc),
+                details={"field": "model", "allowed": allowed},
+            ) from None
+
     def complete(self, runtime: Runtime, params: BaseModel) -> GenerateParams:
         assert isinstance(params, GenerateParams)
         gen = runtime.settings.generation
         model = params.model or gen.default_model
-        try:
-            info = runtime.providers.resolve(model).info
-        except UnknownModel as exc:
-            raise ValidationFailed(
-                str(exc), details={"field": "model", "allowed": exc.available}
-            ) from None
+        infos = self.chain(runtime, model)
         limits = {
-            "width": min(gen.max_width, info.max_width),
-            "height": min(gen.max_height, info.max_height),
-            "num_images": min(gen.max_images, info.max_images),
+            "width": min([gen.max_width, *(i.max_width for i in infos)]),
+            "height": min([gen.max_height, *(i.max_height for i in infos)]),
+            "num_images": min([gen.max_images, *(i.max_images for i in infos)]),
             "steps": gen.max_steps,
         }
         for name, limit in limits.items():
@@ -47,16 +55,16 @@ class GenerateKind(TaskKind):
 
     def provider(self, runtime: Runtime, params: BaseModel) -> str | None:
         assert isinstance(params, GenerateParams)
-        return runtime.providers.resolve(params.model or "").info.provider
+        infos = self.chain(runtime, params.model or "")
+        return infos[0].provider if len(infos) == 1 else None  # a route decides when it runs
 
     def queue(self, runtime: Runtime, params: BaseModel) -> str:
         assert isinstance(params, GenerateParams)
-        kind = runtime.providers.resolve(params.model or "").info.kind
-        return "gpu" if kind == "diffusers" else "cpu"
+        infos = self.chain(runtime, params.model or "")
+        return "gpu" if any(i.kind == "diffusers" for i in infos) else "cpu"
 
     def run(self, ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         assert isinstance(params, GenerateParams)
-        entry = ctx.runtime.providers.resolve(params.model or "")
         request = TextToImageRequest(
             prompt=params.prompt,
             negative_prompt=params.negative_prompt,
@@ -66,14 +74,14 @@ class GenerateKind(TaskKind):
             steps=params.steps,
             guidance_scale=params.scale,
             seed=params.seed or 0,
-            model=entry.info.id,
         )
 
         def on_step(done: int, total: int) -> None:
             ctx.progress("generating", done, total, 0.95 * done / max(total, 1))
 
         ctx.progress("generating", 0, params.steps * params.num_images, 0.0)
-        result = entry.provider.text_to_image(request, on_step)
+        outcome = ctx.runtime.policy.run(params.model or "", request, on_step, task_id=ctx.task_id)
+        result = outcome.result
         total = len(result.images)
         records = []
         for position, generated in enumerate(result.images):
@@ -91,8 +99,10 @@ class GenerateKind(TaskKind):
         settings = ctx.runtime.settings
         return {
             "images": [image_links(r, settings) for r in records],
-            "provider": result.provider,
-            "model": result.model,
+            "provider": outcome.provider,
+            "model": outcome.model,
+            "cache_hit": outcome.cache_hit,
+            "fallbacks": outcome.fallbacks,
         }
 
 

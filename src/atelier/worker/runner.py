@@ -140,6 +140,7 @@ def _execute(runtime: Runtime, task_id: str) -> None:
                 holder=token,
                 values={
                     "result": result,
+                    "provider": result.get("provider") or task.provider,
                     "error_code": None,
                     "error_message": None,
                     "run_seconds": time.monotonic() - began,
