@@ -253,6 +253,15 @@ class ProviderSettings(BaseModel):
     diffusers: DiffusersSettings = Field(default_factory=DiffusersSettings)
 
 
+class OpenAICompatSettings(BaseModel):
+    wait_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long `POST /v1/images/generations` waits for its task before a 504 "
+        "(the task goes on; follow it under /api/v1/tasks).",
+    )
+
+
 class WebhookSettings(BaseModel):
     secret: SecretStr = Field(
         default=SecretStr(""),
@@ -338,6 +347,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    openai: OpenAICompatSettings = Field(default_factory=OpenAICompatSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     from atelier.generation.endpoints import router as generation_router
     from atelier.images.endpoints import router as images_router
+    from atelier.openai_compat.endpoints import router as openai_router
     from atelier.providers.endpoints import router as providers_router
     from atelier.system.endpoints import router as system_router
     from atelier.tasks.endpoints import router as tasks_router
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(images_router)
     app.include_router(system_router)
     app.include_router(providers_router)
+    app.include_router(openai_router)
     return app

@@ -44,6 +44,36 @@ def envelope(
     )
 
 
+def openai_shape(
+    status: int, code: str, message: str, details: Any, headers: dict[str, str] | None
+) -> JSONResponse:
+    """OpenAI's error body, for the /v1 compatibility routes (the SDK reads it)."""
+    param = details.get("field") if isinstance(details, dict) else None
+    if isinstance(details, list) and details:
+        loc = details[0].get("loc") or []
+        param = str(loc[-1]) if loc else None
+    return JSONResponse(
+        {"error": {"message": message, "type": code, "param": param, "code": code}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    if request.url.path.startswith("/v1/"):
+        # OpenAI answers every invalid request with 400
+        return openai_shape(400 if status == 422 else status, code, message, details, headers)
+    return envelope(status, code, message, details, headers, **extra)
+
+
 def _clean(errors: Any) -> list[dict[str, Any]]:
     out = []
     for err in errors:
@@ -58,20 +88,28 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AtelierError)
-    async def _atelier(_: Request, exc: AtelierError) -> JSONResponse:
+    async def _atelier(request: Request, exc: AtelierError) -> JSONResponse:
         extra = {"retry_after": exc.retry_after} if isinstance(exc, RateLimitExceeded) else {}
-        return envelope(exc.status_code, exc.code, exc.message, exc.details, exc.headers, **extra)
+        return respond(
+            request, exc.status_code, exc.code, exc.message, exc.details, exc.headers, **extra
+        )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return envelope(422, "validation_error", "the request is not valid", _clean(exc.errors()))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _clean(exc.errors())
+        status = 400 if request.url.path.startswith("/v1/") else 422
+        return respond(request, status, "validation_error", "the request is not valid", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = STATUS_CODES.get(exc.status_code, "http_error")
-        return envelope(exc.status_code, code, str(exc.detail), None, dict(exc.headers or {}))
+        return respond(
+            request, exc.status_code, code, str(exc.detail), None, dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return envelope(500, "internal_error", "internal error; the server log has the details")
+        return respond(
+            request, 500, "internal_error", "internal error; the server log has the details"
+        )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from atelier.api.deps import Owner, RuntimeDep
+from atelier.accounts.sessions import resolve_owner
+from atelier.api.deps import RuntimeDep
 from atelier.errors import NotFound
 from atelier.images.models import ImageRecord
+from atelier.images.signing import verify
 from atelier.runtime import Runtime
 from atelier.storage.base import ObjectNotFound
 
@@ -41,13 +45,41 @@ async def _serve(
     return Response(content=data, media_type=content_type, headers=headers)
 
 
+def _authorised(
+    request: Request,
+    runtime: Runtime,
+    image_id: str,
+    variant: str,
+    expires: int | None,
+    sig: str | None,
+) -> ImageRecord:
+    """A valid signed URL opens the image to anyone holding it; otherwise the owner's."""
+    if sig is not None and expires is not None:
+        if not verify(runtime.settings, image_id, variant, expires, sig):
+            raise NotFound("image not found", details={"image_id": image_id})
+        with runtime.db.read() as s:
+            record = s.get(ImageRecord, image_id)
+        if record is None:
+            raise NotFound("image not found", details={"image_id": image_id})
+        return record
+    owner = resolve_owner(request, Response())
+    return _load(runtime, owner, image_id)
+
+
 @router.get(
     "/images/{image_id}",
     response_class=Response,
     responses={200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}}}},
 )
-async def get_image(image_id: str, request: Request, owner: Owner, runtime: RuntimeDep) -> Response:
-    record = await run_in_threadpool(_load, runtime, owner, image_id)
+async def get_image(
+    image_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    expires: Annotated[int | None, Query(description="Signed URL expiry (epoch s).")] = None,
+    sig: Annotated[str | None, Query(max_length=64, description="Signed URL signature.")] = None,
+) -> Response:
+    """The image bytes, for its owner or for a signed URL."""
+    record = await run_in_threadpool(_authorised, request, runtime, image_id, "full", expires, sig)
     return await _serve(request, runtime, record.storage_key, record.etag, record.content_type)
 
 
@@ -57,9 +89,15 @@ async def get_image(image_id: str, request: Request, owner: Owner, runtime: Runt
     responses={200: {"content": {"image/webp": {}}}},
 )
 async def get_thumbnail(
-    image_id: str, request: Request, owner: Owner, runtime: RuntimeDep
+    image_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    expires: Annotated[int | None, Query()] = None,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    record = await run_in_threadpool(_load, runtime, owner, image_id)
+    record = await run_in_threadpool(
+        _authorised, request, runtime, image_id, "thumbnail", expires, sig
+    )
     if not record.thumbnail_key:
         raise NotFound("this image has no thumbnail", details={"image_id": image_id})
     return await _serve(

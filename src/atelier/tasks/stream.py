@@ -7,7 +7,7 @@ loses nothing), then follow the bus, filling any gap from the database by sequen
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +29,7 @@ async def task_events(
     task_id: str,
     after: int,
     heartbeat: float,
-) -> AsyncIterator[Event | None]:
+) -> AsyncGenerator[Event | None, None]:
     """Yields the task's events with ``seq > after`` in order, ``None`` as a keep-alive tick,
     and stops after the terminal event."""
     sub = bus.fanout.subscribe(owner, [task_id])
