@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from atelier.accounts.sessions import resolve_owner
-from atelier.api.deps import RuntimeDep
-from atelier.errors import NotFound
+from atelier.api.deps import RuntimeDep, Submitter
+from atelier.errors import (
+    AtelierError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from atelier.images.models import ImageRecord
+from atelier.images.processing import ImageRejected
+from atelier.images.schemas import image_links
 from atelier.images.signing import verify
 from atelier.runtime import Runtime
 from atelier.storage.base import ObjectNotFound
@@ -43,6 +51,30 @@ async def _serve(
     except ObjectNotFound:
         raise NotFound("image bytes are missing", details={"key": key}) from None
     return Response(content=data, media_type=content_type, headers=headers)
+
+
+REJECTIONS: dict[str, type[AtelierError]] = {
+    "payload_too_large": PayloadTooLarge,
+    "unsupported_media_type": UnsupportedMediaType,
+    "validation_error": ValidationFailed,
+}
+
+
+@router.post("/images", status_code=201)
+async def upload_image(
+    owner: Submitter,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, GIF, BMP or TIFF.")],
+) -> dict[str, Any]:
+    """Upload an image (for example a photo to stylize). Orientation is applied and metadata
+    (EXIF, GPS, XMP) stripped before it is stored."""
+    limit = runtime.settings.images.max_upload_bytes
+    data = await file.read(limit + 1)
+    try:
+        record = await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
+    except ImageRejected as exc:
+        raise REJECTIONS[exc.code](exc.message) from None
+    return image_links(record, runtime.settings)
 
 
 def _authorised(

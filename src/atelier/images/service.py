@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -47,9 +48,12 @@ class ImageService:
         position: int,
         image: Image.Image,
         seed: int | None = None,
+        fmt: processing.OutputFormat | None = None,
     ) -> ImageRecord:
         image_id = str(uuid.uuid4())
-        encoded = processing.encode(processing.normalize(image), self.settings.images.output_format)
+        encoded = processing.encode(
+            processing.normalize(image), fmt or self.settings.images.output_format
+        )
         thumb = processing.thumbnail(image, self.settings.images.thumbnail_size)
         base = f"images/{image_id[:2]}/{image_id}"
         key = f"{base}.{encoded.format}"
@@ -76,6 +80,33 @@ class ImageService:
             created_at=utcnow(),
         )
         prepared.records.append(record)
+        return record
+
+    def ingest(
+        self,
+        session_factory: Callable[[], AbstractContextManager[Session]],
+        owner: str,
+        data: bytes,
+    ) -> ImageRecord:
+        """An upload: validated (size, format, pixel count), orientation applied, metadata
+        stripped by re-encoding, stored with a thumbnail, recorded. Raises
+        :class:`atelier.images.processing.ImageRejected` for bad input."""
+        limits = self.settings.images
+        _, decoded = processing.open_image(
+            data, max_bytes=limits.max_upload_bytes, max_pixels=limits.max_pixels
+        )
+        image = processing.normalize(decoded)
+        prepared = PreparedImages()
+        fmt: processing.OutputFormat = "png" if image.mode == "RGBA" else "jpeg"
+        try:
+            record = self.store(
+                prepared, owner=owner, task_id=None, position=0, image=image, fmt=fmt
+            )
+            with session_factory() as session:
+                session.add(record)
+        except BaseException:
+            self.discard(prepared.keys)
+            raise
         return record
 
     def discard(self, keys: Iterable[str]) -> None:
