@@ -1,4 +1,8 @@
-"""``noop``: instant solid images, to measure the job core's own overhead."""
+"""``noop``: instant solid images, to measure the job core's own overhead.
+
+Image ``i`` has seed ``request.seed + i`` and a colour derived from that seed; ``on_progress``
+is called once per image as ``(i + 1, num_images)``. Prompts and steps are ignored.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from atelier.providers.base import (
     TextToImageRequest,
     TextToImageResult,
 )
+from atelier.providers.errors import InvalidRequest
+
+MAX_SIDE = 4096
 
 
 class NoopProvider:
@@ -22,6 +29,10 @@ class NoopProvider:
     def text_to_image(
         self, request: TextToImageRequest, on_progress: ProgressCallback | None = None
     ) -> TextToImageResult:
+        if not (1 <= request.width <= MAX_SIDE and 1 <= request.height <= MAX_SIDE):
+            raise InvalidRequest(f"width and height must be 1..{MAX_SIDE}", provider=self.name)
+        if request.num_images < 1:
+            raise InvalidRequest("num_images must be at least 1", provider=self.name)
         images = []
         for i in range(request.num_images):
             seed = request.seed + i
