@@ -17,6 +17,8 @@ from atelier.storage.factory import build_storage
 if TYPE_CHECKING:
     from celery import Celery
 
+    from atelier.worker.dispatch import Dispatcher
+
 
 @dataclass
 class Runtime:
@@ -28,8 +30,10 @@ class Runtime:
     providers: ProviderRegistry
     policy: ProviderPolicy
     celery: Celery
+    dispatcher: Dispatcher
 
     def close(self) -> None:
+        self.dispatcher.close()
         self.policy.close()
         self.storage.close()
         self.db.dispose()
@@ -37,10 +41,12 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
     from atelier.worker.celery_app import create_celery
+    from atelier.worker.dispatch import Dispatcher
 
     db = Database(settings)
     storage = build_storage(settings)
     providers = build_registry(settings)
+    celery = create_celery(settings)
     return Runtime(
         settings=settings,
         db=db,
@@ -49,5 +55,6 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
         bus=build_bus(settings, db, worker=worker),
         providers=providers,
         policy=ProviderPolicy(settings.policy, providers, db, storage),
-        celery=create_celery(settings),
+        celery=celery,
+        dispatcher=Dispatcher(celery),
     )

@@ -60,8 +60,14 @@ class SessionSigner:
         return hit[0]
 
 
-def resolve_owner(request: Request, response: Response) -> str:
-    """FastAPI dependency: the caller's owner id (creating an anonymous session if needed)."""
+async def resolve_owner(request: Request, response: Response) -> str:
+    """FastAPI dependency: the caller's owner id (creating an anonymous session if needed).
+    Async because it never blocks: it runs on the event loop, not in the thread pool."""
+    return owner_of(request, response)
+
+
+def owner_of(request: Request, response: Response) -> str:
+    """The caller's owner id (creating an anonymous session if needed)."""
     signer: SessionSigner = request.app.state.signer
     settings: Settings = request.app.state.settings
     auth = request.headers.get("authorization")

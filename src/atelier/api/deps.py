@@ -13,17 +13,17 @@ from atelier.runtime import Runtime
 from atelier.tasks.service import TaskService
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
 
-def task_service(request: Request) -> TaskService:
+async def task_service(request: Request) -> TaskService:
     svc: TaskService = request.app.state.tasks
     return svc
 
 
-def json_body(request: Request) -> None:
+async def json_body(request: Request) -> None:
     """Bodies of JSON endpoints must be JSON: anything else is 415, not a parse error."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
@@ -32,7 +32,7 @@ def json_body(request: Request) -> None:
         )
 
 
-def submit_owner(request: Request, owner: Annotated[str, Depends(resolve_owner)]) -> str:
+async def submit_owner(request: Request, owner: Annotated[str, Depends(resolve_owner)]) -> str:
     """The owner of a submission, after the submission rate limit."""
     buckets: TokenBuckets = request.app.state.submit_limits
     buckets.take(owner)

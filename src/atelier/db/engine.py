@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +68,7 @@ class Database:
         self.engine = build_engine(settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.read_engine = build_engine(settings, writer=False) if self.is_sqlite else self.engine
+        self._write_lock = threading.Lock() if self.is_sqlite else None
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -76,8 +78,15 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on error."""
-        with self.sessionmaker() as session, session.begin():
+        """A unit of work: commits on success, rolls back on error.
+
+        On SQLite, writers of one process queue on a lock instead of in SQLite's busy
+        handler, which sleeps in growing steps and turns contention into long stalls."""
+        if self._write_lock is None:
+            with self.sessionmaker() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self.sessionmaker() as session, session.begin():
             yield session
 
     @contextmanager

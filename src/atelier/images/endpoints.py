@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from atelier.accounts.sessions import resolve_owner
+from atelier.accounts.sessions import owner_of
 from atelier.api.deps import RuntimeDep, Submitter
 from atelier.errors import (
     AtelierError,
@@ -94,7 +94,7 @@ def _authorised(
         if record is None:
             raise NotFound("image not found", details={"image_id": image_id})
         return record
-    owner = resolve_owner(request, Response())
+    owner = owner_of(request, Response())
     return _load(runtime, owner, image_id)
 
 

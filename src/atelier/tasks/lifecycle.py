@@ -13,11 +13,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import Table, case, insert, update
 from sqlalchemy.orm import Session
 
 from atelier.db.base import utcnow
 from atelier.tasks.models import Task, TaskEvent
+
+
+_EVENTS: Table = TaskEvent.__table__  # type: ignore[assignment]
+INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
 class TaskStatus(StrEnum):
@@ -152,18 +156,21 @@ def append_event(session: Session, task: Task, type_: EventType | str) -> Event:
     """Write the event for ``task``'s current state; ``task.last_seq`` must be already bumped."""
     now = utcnow()
     data = snapshot(task)
-    row_id = session.execute(
-        insert(TaskEvent)
-        .values(
-            task_id=task.id,
-            owner=task.owner,
-            seq=task.last_seq,
-            type=str(type_),
-            data=data,
-            created_at=now,
+    row_id = (
+        session.connection()
+        .execute(
+            INSERT_EVENT,
+            {
+                "task_id": task.id,
+                "owner": task.owner,
+                "seq": task.last_seq,
+                "type": str(type_),
+                "data": data,
+                "created_at": now,
+            },
         )
-        .returning(TaskEvent.id)
-    ).scalar_one()
+        .scalar_one()
+    )
     return Event(row_id, task.id, task.owner, task.last_seq, str(type_), data, now)
 
 

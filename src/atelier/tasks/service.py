@@ -11,7 +11,7 @@ import time
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,9 +24,12 @@ from atelier.tasks.lifecycle import ACTIVE, TERMINAL, Event, TaskStatus
 from atelier.tasks.models import Task
 from atelier.tasks.schemas import StageProgress, TaskCreate, TaskError, TaskOut
 from atelier.webhooks import service as webhooks
-from atelier.worker.celery_app import enqueue
 
 WAITING = [TaskStatus.PENDING.value, TaskStatus.RETRYING.value]
+# Core statements on the tables (not the ORM entities), parameters given at execution: the
+# compiled form is cached and the ORM's bulk machinery is skipped on the hot path.
+_TASKS: Table = Task.__table__  # type: ignore[assignment]
+INSERT_TASK = insert(_TASKS)
 
 
 class Estimator:
@@ -61,11 +64,43 @@ class Estimator:
         return round(self.average(session, kind) * (position // self.concurrency + 1), 2)
 
 
+class WaitingCounter:
+    """Waiting tasks per queue: a COUNT refreshed at most every ``ttl`` seconds plus the
+    tasks this process created since, so a submission does not scan the whole queue."""
+
+    def __init__(self, ttl: float = 0.5) -> None:
+        self.ttl = ttl
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def created(self, queue: str) -> None:
+        with self._lock:
+            if queue in self._counts:
+                count, at = self._counts[queue]
+                self._counts[queue] = (count + 1, at)
+
+    def count(self, session: Session, queue: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._counts.get(queue)
+            if hit is not None and now - hit[1] < self.ttl:
+                return hit[0]
+        fresh = session.execute(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.queue == queue, Task.status.in_(WAITING))
+        ).scalar_one()
+        with self._lock:
+            self._counts[queue] = (int(fresh), now)
+        return int(fresh)
+
+
 class TaskService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         q = runtime.settings.queue
         self.estimator = Estimator(q.default_estimate_seconds, q.embedded_concurrency)
+        self.waiting = WaitingCounter()
 
     # -- create --------------------------------------------------------------------------
     def create(
@@ -100,6 +135,12 @@ class TaskService:
             queue=kind.queue(self.runtime, params),
             params=stored,
             status=TaskStatus.PENDING.value,
+            stage=None,
+            stage_current=0,
+            stage_total=0,
+            progress=0,
+            attempts=0,
+            worker_losses=0,
             provider=kind.provider(self.runtime, params),
             webhook_url=body.webhook_url,
             idempotency_key=idempotency_key,
@@ -109,10 +150,10 @@ class TaskService:
             created_at=now,
             updated_at=now,
         )
+        row = {c.key: getattr(task, c.key) for c in Task.__table__.columns if c.key != "parent_id"}
         try:
             with self.runtime.db.session() as s:
-                s.add(task)
-                s.flush()
+                s.connection().execute(INSERT_TASK, row)
                 event = lifecycle.append_event(s, task, lifecycle.EventType.CREATED)
         except IntegrityError:
             if idempotency_key is None:
@@ -121,9 +162,10 @@ class TaskService:
             if existing is None:
                 raise
             return self._replay(existing, request_hash), False
+        self.waiting.created(task.queue)
         self.runtime.bus.publish([event])
         if dispatch:
-            enqueue(self.runtime.celery, task.id, task.queue)
+            self.runtime.dispatcher.submit(task.id, task.queue)
         return task, True
 
     def _by_key(self, owner: str, key: str) -> Task | None:
@@ -178,9 +220,11 @@ class TaskService:
         return round(max(0.0, avg * (1 - task.progress / 100)), 2)
 
     def created_view(self, task: Task) -> tuple[int | None, float | None]:
+        """Position and estimate of a task just created: every waiting task is ahead of it,
+        so the position is the queue's waiting count, kept by :class:`WaitingCounter`."""
         with self.runtime.db.read() as s:
-            position = self.queue_position(s, task)
-            return position, self._estimate(s, task, position)
+            position = max(0, self.waiting.count(s, task.queue) - 1)
+            return position, self.estimator.estimate(s, task.kind, position)
 
     def list_tasks(
         self,
