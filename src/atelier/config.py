@@ -240,6 +240,14 @@ class PolicySettings(BaseModel):
     )
 
 
+class PromptSettings(BaseModel):
+    user_dir: Path | None = Field(
+        default=None,
+        description="A directory of TOML files with your own style and location presets "
+        "(same shape as the built-in ones; an id that exists replaces it).",
+    )
+
+
 class ProviderSettings(BaseModel):
     secrets_file: Path | None = Field(
         default=None,
@@ -348,6 +356,7 @@ class Settings(BaseSettings):
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     openai: OpenAICompatSettings = Field(default_factory=OpenAICompatSettings)
+    prompts: PromptSettings = Field(default_factory=PromptSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

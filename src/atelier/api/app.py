@@ -14,6 +14,7 @@ from atelier.api import errors
 from atelier.api.limits import BodyLimitMiddleware, RequestIdMiddleware
 from atelier.api.ratelimit import TokenBuckets
 from atelier.config import Settings, get_settings
+from atelier.prompts.presets import PresetLibrary
 from atelier.runtime import Runtime, build_runtime
 from atelier.tasks.service import TaskService
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.settings = settings
     app.state.signer = SessionSigner(settings)
+    app.state.presets = PresetLibrary(settings.prompts.user_dir)
     app.state.submit_limits = TokenBuckets(
         settings.limits.submit_per_minute, settings.limits.submit_burst
     )
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from atelier.generation.endpoints import router as generation_router
     from atelier.images.endpoints import router as images_router
     from atelier.openai_compat.endpoints import router as openai_router
+    from atelier.prompts.endpoints import router as presets_router
     from atelier.providers.endpoints import router as providers_router
     from atelier.system.endpoints import router as system_router
     from atelier.tasks.endpoints import router as tasks_router
@@ -65,4 +68,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(system_router)
     app.include_router(providers_router)
     app.include_router(openai_router)
+    app.include_router(presets_router)
     return app

@@ -47,4 +47,8 @@ def build_registry(settings: Settings) -> ProviderRegistry:
     registry.register(ProceduralProvider())
     if settings.generation.enable_noop:
         registry.register(NoopProvider())
+    if settings.providers.diffusers.models:
+        from atelier.providers.diffusers_local import DiffusersProvider
+
+        registry.register(DiffusersProvider(settings))
     return registry

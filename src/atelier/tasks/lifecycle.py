@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from atelier.db.base import utcnow
 from atelier.tasks.models import Task, TaskEvent
 
-
 _EVENTS: Table = TaskEvent.__table__  # type: ignore[assignment]
 INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 from atelier.config import Settings
-from atelier.runtime import build_runtime
+from atelier.runtime import Runtime, build_runtime
 from atelier.worker.celery_app import QUEUES
 from atelier.worker.recovery import Sweeper
 from atelier.worker.runner import set_runtime
+
+log = logging.getLogger(__name__)
+
+
+def preload_models(runtime: Runtime) -> None:
+    """GPU workers load their diffusion models before taking tasks."""
+    seen: set[int] = set()
+    for info in runtime.providers.models():
+        provider = runtime.providers.resolve(info.id).provider
+        preload = getattr(provider, "preload", None)
+        if callable(preload) and id(provider) not in seen:
+            seen.add(id(provider))
+            log.info("preloading %s models", info.provider)
+            preload()
 
 
 def run_worker(settings: Settings, queues: list[str], concurrency: int, pool: str) -> None:
@@ -15,6 +31,12 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int, pool: st
         raise SystemExit(f"unknown queue(s): {', '.join(unknown)}; known: {', '.join(QUEUES)}")
     runtime = build_runtime(settings, worker=True)
     set_runtime(runtime)
+    if (
+        "gpu" in queues
+        and settings.providers.diffusers.models
+        and settings.providers.diffusers.preload
+    ):
+        preload_models(runtime)
     sweeper = Sweeper(runtime)
     sweeper.start()
     try:
