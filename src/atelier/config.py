@@ -240,6 +240,13 @@ class PolicySettings(BaseModel):
     )
 
 
+class StylizeSettings(BaseModel):
+    default_model: str = Field(
+        default="classical",
+        description="Image-to-image model or route for `stylize` when a task names none.",
+    )
+
+
 class PromptSettings(BaseModel):
     user_dir: Path | None = Field(
         default=None,
@@ -357,6 +364,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     openai: OpenAICompatSettings = Field(default_factory=OpenAICompatSettings)
     prompts: PromptSettings = Field(default_factory=PromptSettings)
+    stylize: StylizeSettings = Field(default_factory=StylizeSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

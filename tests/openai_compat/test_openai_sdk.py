@@ -54,7 +54,21 @@ def test_images_generate_with_the_openai_sdk(profile: Profile, tmp_path: Path) -
             with pytest.raises(openai.BadRequestError):
                 client.images.generate(prompt="x", n=50)
             models = {m.id for m in client.models.list()}
-            assert {"procedural", "auto"} <= models
+            assert {"procedural", "classical", "auto"} <= models
+
+            source = io.BytesIO()
+            Image.new("RGB", (96, 64), (200, 120, 40)).save(source, format="PNG")
+            edited = client.images.edit(
+                image=("photo.png", source.getvalue(), "image/png"),
+                prompt="pencil sketch",
+                n=1,
+            )
+            assert edited.data[0].b64_json is not None
+            with Image.open(io.BytesIO(base64.b64decode(edited.data[0].b64_json))) as img:
+                assert img.size == (96, 64)
+            with pytest.raises(openai.APIStatusError) as unsupported:
+                client.images.edit(image=("x.png", b"not an image", "image/png"), prompt="x")
+            assert unsupported.value.status_code == 415
         finally:
             client.close()
         stranger = openai.OpenAI(base_url=f"{server.url}/v1", api_key="sk-not-a-session")

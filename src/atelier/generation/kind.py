@@ -25,15 +25,22 @@ class GenerateKind(TaskKind):
         route = runtime.settings.policy.routes.get(model)
         names = [*route.candidates, *route.fallback] if route is not None else [model]
         try:
-            return [runtime.providers.resolve(n).info for n in dict.fromkeys(names)]
+            infos = [runtime.providers.resolve(n).info for n in dict.fromkeys(names)]
         except UnknownModel as exc:
             allowed = sorted({*exc.available, *runtime.settings.policy.routes})
             raise ValidationFailed(
                 f"unknown model {model!r}" if route is None else str(exc),
                 details={"field": "model", "allowed": allowed},
             ) from None
+        for info in infos:
+            if "text_to_image" not in info.capabilities:
+                raise ValidationFailed(
+                    f"model {info.id} needs an input image; use the stylize kind",
+                    details={"field": "model"},
+                )
+        return infos
 
-    def complete(self, runtime: Runtime, params: BaseModel) -> GenerateParams:
+    def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> GenerateParams:
         assert isinstance(params, GenerateParams)
         gen = runtime.settings.generation
         model = params.model or gen.default_model

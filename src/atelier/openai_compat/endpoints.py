@@ -12,13 +12,15 @@ import base64
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, File, Form, Header, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from atelier.api.deps import JsonBody, RuntimeDep, Submitter, Tasks
 from atelier.errors import AtelierError, ValidationFailed
+from atelier.images.endpoints import REJECTIONS
 from atelier.images.models import ImageRecord
+from atelier.images.processing import ImageRejected
 from atelier.images.signing import signed_url
 from atelier.runtime import Runtime
 from atelier.tasks.lifecycle import Event
@@ -141,6 +143,48 @@ async def create_image(
         )
     data = await run_in_threadpool(render, runtime, final, body.response_format or "b64_json")
     return {"created": int(task.created_at.timestamp()), "data": data}
+
+
+@router.post("/images/edits")
+async def edit_image(
+    owner: Submitter,
+    tasks: Tasks,
+    runtime: RuntimeDep,
+    image: Annotated[list[UploadFile], File(description="The image to edit (first one used).")],
+    prompt: Annotated[str, Form(min_length=1, max_length=1000)],
+    model: Annotated[str | None, Form()] = None,
+    n: Annotated[int, Form(ge=1, le=4)] = 1,
+    size: Annotated[str | None, Form()] = None,
+    response_format: Annotated[Literal["url", "b64_json"] | None, Form()] = None,
+    mask: Annotated[UploadFile | None, File()] = None,
+) -> dict[str, Any]:
+    """`images.edit`: the image is uploaded, a `stylize` task runs with the prompt as its
+    text, and the results come back as in `generations`. A mask is accepted but ignored by
+    the offline stylizer."""
+    if size not in (None, "auto"):
+        parse_size(size)  # validated for compatibility; the output keeps the input's size
+    data = await image[0].read(runtime.settings.images.max_upload_bytes + 1)
+    try:
+        record = await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
+    except ImageRejected as exc:
+        raise REJECTIONS[exc.code](exc.message) from None
+    known = {m.id for m in runtime.providers.models()} | set(runtime.settings.policy.routes)
+    params = {
+        "image_id": record.id,
+        "text": prompt,
+        "num_images": n,
+        "model": model if model in known else runtime.settings.stylize.default_model,
+    }
+    task, _ = await run_in_threadpool(
+        tasks.create, owner, TaskCreate(kind="stylize", params=params)
+    )
+    final = await wait_for(tasks, runtime, owner, task.id, runtime.settings.openai.wait_seconds)
+    if final.type != "completed":
+        error = final.data.get("error") or {}
+        cls = ImageRequestFailed if error.get("code") in BAD_REQUEST_CODES else UpstreamFailed
+        raise cls(error.get("message") or f"the task {final.type}", details={"task_id": task.id})
+    data_out = await run_in_threadpool(render, runtime, final, response_format or "b64_json")
+    return {"created": int(task.created_at.timestamp()), "data": data_out}
 
 
 @router.get("/models")

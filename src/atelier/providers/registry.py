@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from atelier.config import Settings
-from atelier.providers.base import ModelInfo, TextToImageProvider
+from atelier.providers.base import ImageToImageProvider, ModelInfo, TextToImageProvider
+
+Provider = TextToImageProvider | ImageToImageProvider
 
 
 class UnknownModel(LookupError):
@@ -18,14 +20,14 @@ class UnknownModel(LookupError):
 @dataclass(frozen=True)
 class ModelEntry:
     info: ModelInfo
-    provider: TextToImageProvider
+    provider: Provider
 
 
 class ProviderRegistry:
     def __init__(self) -> None:
         self._models: dict[str, ModelEntry] = {}
 
-    def register(self, provider: TextToImageProvider) -> None:
+    def register(self, provider: Provider) -> None:
         for info in provider.models():
             self._models[info.id] = ModelEntry(info, provider)
 
@@ -43,8 +45,11 @@ def build_registry(settings: Settings) -> ProviderRegistry:
     from atelier.providers.noop import NoopProvider
     from atelier.providers.procedural import ProceduralProvider
 
+    from atelier.providers.classical import ClassicalStylizer
+
     registry = ProviderRegistry()
     registry.register(ProceduralProvider())
+    registry.register(ClassicalStylizer())
     if settings.generation.enable_noop:
         registry.register(NoopProvider())
     if settings.providers.diffusers.models:

@@ -32,7 +32,7 @@ class TaskKind(ABC):
     name: ClassVar[str]
     params_model: ClassVar[type[BaseModel]]
 
-    def validate(self, runtime: Runtime, raw: dict[str, Any]) -> BaseModel:
+    def validate(self, runtime: Runtime, raw: dict[str, Any], owner: str) -> BaseModel:
         """Validate and complete params at submission (e.g. pick a seed), so every attempt of
         the task runs with the same inputs."""
         try:
@@ -42,9 +42,9 @@ class TaskKind(ABC):
                 "invalid params",
                 details=exc.errors(include_url=False, include_context=False),
             ) from None
-        return self.complete(runtime, params)
+        return self.complete(runtime, params, owner)
 
-    def complete(self, runtime: Runtime, params: BaseModel) -> BaseModel:
+    def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> BaseModel:
         return params
 
     def parse(self, raw: dict[str, Any]) -> BaseModel:
@@ -88,4 +88,5 @@ def kinds() -> list[str]:
 
 def _load_builtin() -> None:
     if not _KINDS:
-        import atelier.generation.kind  # noqa: F401  (registers "generate")
+        import atelier.generation.kind
+        import atelier.stylize.kind  # noqa: F401  (registers "stylize")

@@ -116,7 +116,7 @@ class TaskService:
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             raise BadRequest("Idempotency-Key must be 1 to 255 characters")
         kind = get_kind(body.kind)
-        params = kind.validate(self.runtime, body.params)
+        params = kind.validate(self.runtime, body.params, owner)
         if body.webhook_url is not None:
             webhooks.check_url(body.webhook_url)
         stored = params.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Classical photo stylisation: filters, person segmentation and location backgrounds."""
