@@ -97,3 +97,91 @@ def test_generate_against_a_server(profile: Profile, tmp_path: Path) -> None:
         assert listing.returncode == 0 and "completed" in listing.stdout
         bad = atelier("generate", "x", "--steps", "0", "--server", server.url, env=home)
         assert bad.returncode == 2 and "validation_error" in bad.stderr
+
+
+def test_stylize_locally_and_against_a_server(profile: Profile, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    Image.linear_gradient("L").resize((120, 80)).convert("RGB").save(photo, quality=90)
+    env = {"ATELIER_DATA_DIR": str(tmp_path / "local")}
+    local = atelier(
+        "stylize", str(photo), "--style", "pencil-sketch", "-o", str(tmp_path / "a"), env=env
+    )
+    assert local.returncode == 0, local.stderr
+    [out] = list((tmp_path / "a").glob("*.png"))
+    with Image.open(out) as img:
+        assert img.size == (120, 80)
+    bad = atelier("stylize", str(photo), "--style", "nope", "-o", str(tmp_path / "b"), env=env)
+    assert bad.returncode == 2 and "not_found" in bad.stderr
+    with (
+        LiveServer(profile.settings) as server,
+        WorkerProcess(profile.process_env(), tmp_path / "worker.log"),
+    ):
+        remote = atelier(
+            "stylize",
+            str(photo),
+            "--style",
+            "watercolor",
+            "--location",
+            "west-lake",
+            "-o",
+            str(tmp_path / "c"),
+            "--server",
+            server.url,
+            env={"HOME": str(tmp_path)},
+        )
+        assert remote.returncode == 0, remote.stderr
+        assert len(list((tmp_path / "c").glob("*.png"))) == 1
+
+
+def test_presets_listing() -> None:
+    r = atelier("presets", "--language", "zh")
+    assert r.returncode == 0 and "watercolor" in r.stdout and "西湖" in r.stdout
+
+
+def test_serve_restarts_its_worker_when_it_dies(tmp_path: Path) -> None:
+    import signal
+
+    import httpx
+
+    from support.live import free_port, wait_until
+
+    port = free_port()
+    env = {**os.environ, "ATELIER_DATA_DIR": str(tmp_path / "data"), "ATELIER_PORT": str(port)}
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "atelier", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def children() -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(up, 60, "the server")
+        [first] = wait_until(children, 30, "the embedded worker")
+        os.kill(first, signal.SIGKILL)
+        [second] = wait_until(lambda: [p for p in children() if p != first], 30, "a new worker")
+        assert second != first
+        created = httpx.post(
+            f"{url}/api/v1/tasks",
+            json={"kind": "generate", "params": {"prompt": "sea", "width": 64, "height": 64}},
+        )
+        auth = {"Authorization": f"Bearer {created.headers['X-Atelier-Session']}"}
+        task_url = f"{url}/api/v1/tasks/{created.json()['task_id']}"
+        wait_until(
+            lambda: httpx.get(task_url, headers=auth).json()["status"] == "completed",
+            60,
+            "the task on the new worker",
+        )
+    finally:
+        serve.terminate()
+        serve.wait(30)
+        log.close()
+    assert "starting it again" in (tmp_path / "serve.log").read_text()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -38,9 +40,9 @@ def serve(
     configure_logging(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings)
-    child: subprocess.Popen[bytes] | None = None
+    supervisor: WorkerSupervisor | None = None
     if settings.queue.embedded_worker if worker is None else worker:
-        child = subprocess.Popen(
+        supervisor = WorkerSupervisor(
             [
                 sys.executable,
                 "-m",
@@ -52,6 +54,7 @@ def serve(
                 str(os.getpid()),
             ]
         )
+        supervisor.start()
     try:
         uvicorn.run(
             create_app(settings),
@@ -61,12 +64,8 @@ def serve(
             proxy_headers=True,
         )
     finally:
-        if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @app.command()
@@ -84,6 +83,42 @@ def worker(
     if parent_pid is not None:
         _exit_with_parent(parent_pid)
     run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], concurrency, pool)
+
+
+class WorkerSupervisor(threading.Thread):
+    """Keeps the embedded worker running: a worker that dies (a provider that crashed it, the
+    OOM killer) is started again, with a growing pause if it keeps dying. Its tasks are
+    recovered by the lease sweep."""
+
+    def __init__(self, command: list[str]) -> None:
+        super().__init__(name="worker-supervisor", daemon=True)
+        self.command = command
+        self.child: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        pause = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            self.child = subprocess.Popen(self.command)
+            code = self.child.wait()
+            if self._stopping.is_set():
+                return
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+            logging.getLogger("atelier.serve").error(
+                "the embedded worker exited with %s; starting it again in %.0fs", code, pause
+            )
+            self._stopping.wait(pause)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        child = self.child
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -135,6 +170,61 @@ def generate(
     else:
         code = generate_local(params, output)
     raise typer.Exit(code)
+
+
+@app.command()
+def stylize(
+    photo: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The photo.")],
+    style: Annotated[str | None, typer.Option(help="Style preset id (`atelier presets`).")] = None,
+    location: Annotated[str | None, typer.Option(help="Location preset id.")] = None,
+    text: Annotated[str, typer.Option(help="Free text added to the prompt.")] = "",
+    language: Annotated[str, typer.Option(help="en or zh.")] = "en",
+    num_images: Annotated[int, typer.Option("-n", "--num-images", min=1, max=4)] = 1,
+    strength: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option(help="Image-to-image model or route.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output")] = Path("out"),
+    server: Annotated[str | None, typer.Option(envvar="ATELIER_SERVER")] = None,
+    token: Annotated[str | None, typer.Option(envvar="ATELIER_TOKEN")] = None,
+) -> None:
+    """Restyle a photo (and place its subject somewhere else) with a live progress bar."""
+    from atelier.cli.run import run_local, run_remote
+
+    params = {
+        "style": style,
+        "location": location,
+        "text": text or None,
+        "language": language,
+        "num_images": num_images,
+        "strength": strength,
+        "seed": seed,
+        "model": model,
+    }
+    params = {k: v for k, v in params.items() if v is not None}
+    if server:
+        code = run_remote(server, token, "stylize", params, output, photo)
+    else:
+        code = run_local("stylize", params, output, photo)
+    raise typer.Exit(code)
+
+
+@app.command()
+def presets(language: Annotated[str, typer.Option(help="en or zh.")] = "en") -> None:
+    """List the style and location presets."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from atelier.prompts.presets import PresetLibrary, parse_language
+
+    lang = parse_language(language)
+    library = PresetLibrary(get_settings().prompts.user_dir)
+    for title, items in (("styles", library.styles()), ("locations", library.locations())):
+        table = Table(title=title)
+        table.add_column("id")
+        table.add_column("name")
+        for item in items:
+            table.add_row(item.id, item.name.get(lang))
+        Console().print(table)
 
 
 @app.command()

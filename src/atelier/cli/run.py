@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from atelier.config import get_settings
+from atelier.images.processing import ImageRejected
 from atelier.logging import configure_logging
 
 console = Console(stderr=True)
@@ -51,7 +52,17 @@ def _report(status: str, error: dict[str, Any] | None, paths: list[Path]) -> int
 
 
 # -- local ------------------------------------------------------------------------------------
+def _read_photo(photo: Path, settings: Any) -> bytes:
+    with photo.open("rb") as fh:
+        return fh.read(settings.images.max_upload_bytes + 1)
+
+
 def generate_local(params: dict[str, Any], output: Path) -> int:
+    return run_local("generate", params, output)
+
+
+def run_local(kind: str, params: dict[str, Any], output: Path, photo: Path | None = None) -> int:
+    """Run a task in this process (embedded mode, no server) with a live progress bar."""
     from atelier.db.migrate import upgrade
     from atelier.errors import AtelierError
     from atelier.runtime import build_runtime
@@ -67,9 +78,17 @@ def generate_local(params: dict[str, Any], output: Path) -> int:
     service = TaskService(runtime)
     try:
         try:
+            if photo is not None:
+                upload = runtime.images.ingest(
+                    runtime.db.session, LOCAL_OWNER, _read_photo(photo, settings)
+                )
+                params = {**params, "image_id": upload.id}
             task, _ = service.create(
-                LOCAL_OWNER, TaskCreate(kind="generate", params=params), dispatch=False
+                LOCAL_OWNER, TaskCreate(kind=kind, params=params), dispatch=False
             )
+        except ImageRejected as exc:
+            console.print(f"[red]{exc.code}[/red]: {exc.message}")
+            return 2
         except AtelierError as exc:
             console.print(f"[red]{exc.code}[/red]: {exc.message}")
             if exc.details:
@@ -80,7 +99,7 @@ def generate_local(params: dict[str, Any], output: Path) -> int:
         last = 0
         final: dict[str, Any] = {}
         with _bar() as progress:
-            bar = progress.add_task("generate", total=100, stage="pending")
+            bar = progress.add_task(kind, total=100, stage="pending")
             done = threading.Event()
             while not done.is_set():
                 for event in service.events_after(LOCAL_OWNER, task.id, last):
@@ -159,8 +178,27 @@ def _fail(response: httpx.Response) -> int:
 
 
 def generate_remote(server: str, token: str | None, params: dict[str, Any], output: Path) -> int:
+    return run_remote(server, token, "generate", params, output)
+
+
+def run_remote(
+    server: str,
+    token: str | None,
+    kind: str,
+    params: dict[str, Any],
+    output: Path,
+    photo: Path | None = None,
+) -> int:
     with _client(server, token) as client:
-        created = client.post("/api/v1/generate", json=params)
+        if photo is not None:
+            fields = {k: str(v) for k, v in params.items()}
+            created = client.post(
+                "/api/v1/stylize",
+                data=fields,
+                files={"photo": (photo.name, photo.read_bytes(), "application/octet-stream")},
+            )
+        else:
+            created = client.post("/api/v1/generate", json=params)
         if created.status_code >= 400:
             return _fail(created)
         _remember(created)
@@ -169,7 +207,7 @@ def generate_remote(server: str, token: str | None, params: dict[str, Any], outp
         task_id = created.json()["task_id"]
         final: dict[str, Any] = {}
         with _bar() as progress:
-            bar = progress.add_task("generate", total=100, stage="pending")
+            bar = progress.add_task(kind, total=100, stage="pending")
             for event in _sse(client, f"/api/v1/tasks/{task_id}/stream"):
                 _apply(progress, bar, event)
                 final = event

@@ -8,16 +8,21 @@ GrabCut result is cleaned (opening, closing, pieces not touching a seed dropped,
 filled), feathered, and fitted to the full-size picture's edges with a guided filter.
 
 Quality limits (honest): the mask is only as good as the detection. Faces must be roughly
-frontal or in profile, upright and at least ~5 % of the short side; backs of heads, tilted
-or heavily occluded faces, and people smaller than the HOG window (64x128 px at the working
-scale) are missed, and then :func:`person_mask` returns ``None``. GrabCut follows colour, so
-clothes close in colour to the background are cut into or leak, hair edges are soft rather
-than strand-accurate, and objects held or touching the person may be included. Detection
-can also fire on face-like patterns (posters, statues). A learned matting model does much
-better; this is the weight-free default.
+frontal or in profile, upright, whole (a head cut by the frame edge is usually missed) and at
+least ~5 % of the short side; backs of heads, tilted or heavily occluded faces, and people
+smaller than the HOG window (64x128 px at the working scale) are missed, and then
+:func:`person_mask` returns ``None``. Faces are looked for after local contrast equalisation
+(CLAHE), which helps with darker skin and dim light, but Haar cascades remain weaker on
+low-contrast faces. GrabCut follows colour, so clothes close in colour to the background are
+cut into or leak, hair edges are soft rather than strand-accurate, and objects held or
+touching the person (or of the same colour beside them) may be included. Detection can also
+fire on face-like patterns (posters, statues) and HOG on tall narrow shapes (a pagoda, a
+pole). A learned matting model does much better; this is the weight-free default.
 """
 
 from __future__ import annotations
+
+import threading
 
 import cv2
 import numpy as np
@@ -29,17 +34,18 @@ from atelier.stylize.filters import F32, U8, as_rgb
 WORK_SIDE = 320  # detection and GrabCut run at most this large
 Box = tuple[int, int, int, int]  # x, y, width, height
 
-_CASCADES: dict[str, cv2.CascadeClassifier] = {}
+_local = threading.local()  # a classifier is not safe to share between threads
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    if name not in _CASCADES:
+    cache: dict[str, cv2.CascadeClassifier] = _local.__dict__.setdefault("cascades", {})
+    if name not in cache:
         path = str(cv2.data.haarcascades) + name  # type: ignore[attr-defined]
         classifier = cv2.CascadeClassifier(path)
         if classifier.empty():  # pragma: no cover - the files ship inside the wheel
             raise RuntimeError(f"OpenCV cascade {name} could not be loaded from {path}")
-        _CASCADES[name] = classifier
-    return _CASCADES[name]
+        cache[name] = classifier
+    return cache[name]
 
 
 def _boxes(found: object) -> list[Box]:
@@ -67,9 +73,12 @@ def _skin_fraction(rgb: U8, box: Box) -> float:
 
 
 def detect_faces(rgb: U8) -> list[Box]:
-    """Face boxes (largest first) on an RGB image, confirmed by a second cascade or by skin
-    colour (for colour photos) to cut false positives."""
-    grey = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    """Face boxes (largest first) on an RGB image. A frontal face is kept only when a second
+    cascade agrees and, in a colour photo, its middle is partly skin-coloured: this cuts false
+    positives (clothes, fur, posters) at some cost in recall."""
+    # local contrast equalisation (CLAHE) finds darker faces that a global one flattens
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    grey = clahe.apply(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
     min_side = max(20, round(min(grey.shape) * 0.05))
     size = (min_side, min_side)
     main = _boxes(_cascade("haarcascade_frontalface_default.xml").detectMultiScale(grey, 1.1, 5,
@@ -81,7 +90,7 @@ def detect_faces(rgb: U8) -> list[Box]:
     faces = [
         f
         for f in main
-        if any(_iou(f, a) > 0.3 for a in alt) or (colourful and _skin_fraction(rgb, f) > 0.3)
+        if any(_iou(f, a) > 0.3 for a in alt) and (not colourful or _skin_fraction(rgb, f) > 0.25)
     ]
     if not faces:
         profile = _cascade("haarcascade_profileface.xml")
@@ -99,14 +108,23 @@ def detect_faces(rgb: U8) -> list[Box]:
 
 def detect_bodies(rgb: U8) -> list[Box]:
     """Standing people (HOG + linear SVM, 64x128 window), most confident first."""
+    if rgb.shape[0] < 128 + 16 or rgb.shape[1] < 64 + 16:
+        return []  # smaller than the window and its padding: OpenCV crashes (SIGSEGV) on it
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
     found, weights = hog.detectMultiScale(
         cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), winStride=(8, 8), padding=(8, 8), scale=1.05
     )
-    order = np.argsort(-np.asarray(weights, np.float64).reshape(-1))
+    scores = np.asarray(weights, np.float64).reshape(-1)
     boxes = _boxes(found)
-    return [boxes[i] for i in order if float(np.asarray(weights).reshape(-1)[i]) > 0.6][:2]
+    colourful = float(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[:, :, 1].mean()) > 20
+    kept = []
+    for i in np.argsort(-scores):
+        x, y, w, h = boxes[i]
+        head = (x + w // 4, y + h // 16, w // 2, h // 5)  # where the face should be
+        if scores[i] > 0.8 and (not colourful or _skin_fraction(rgb, head) > 0.15):
+            kept.append(boxes[i])
+    return kept[:2]
 
 
 def _seed_face(mask: U8, box: Box) -> None:
@@ -125,7 +143,7 @@ def _seed_face(mask: U8, box: Box) -> None:
     # certainly not the person: above the head, beside the head, and far beside the neck
     top = max(0, round(y - fh * 0.8))
     mask[:top, :] = cv2.GC_BGD
-    for level, reach in ((y + fh * 1.1, 1.35), (shoulders + fh * 0.4, 2.4)):
+    for level, reach in ((y + fh * 1.1, 1.35), (shoulders + fh * 0.4, 1.9)):
         row = min(h, round(level))
         left, right = max(0, round(cx - fw * reach)), min(w, round(cx + fw * reach))
         mask[:row, :left] = cv2.GC_BGD
@@ -251,15 +269,15 @@ def match_colours(person: U8, mask: F32, background: U8, amount: float = 0.5) ->
     def lab(rgb: U8) -> F32:
         return np.asarray(cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB))
 
-    lab_p, lab_b = lab(person), lab(background).reshape(-1, 3)
-    inside = lab_p[weight]
+    lab_p, lab_b = lab(person), lab(background[::3, ::3]).reshape(-1, 3)
+    inside = lab_p[::3, ::3][weight[::3, ::3]] if weight[::3, ::3].any() else lab_p[weight]
     mp, sp = inside.mean(axis=0), inside.std(axis=0) + 1e-3
     mb, sb = lab_b.mean(axis=0), lab_b.std(axis=0) + 1e-3
     k = np.array([0.5, 1.0, 1.0], np.float32) * amount
     ratio = np.clip(sb / sp, 0.5, 2.0)
     out = (lab_p - mp) * (1.0 + (ratio - 1.0) * k) + mp + (mb - mp) * k
     rgb = np.asarray(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB), np.float32)
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(rgb * 255.0 + 0.5, 0, 255), np.uint8)
 
 
 def composite(
@@ -285,10 +303,14 @@ def composite(
     alpha = np.clip(mask, 0.0, 1.0).astype(np.float32)[:, :, None]
     base = bg.astype(np.float32)
     if shadow > 0:
-        sigma = min(h, w) * 0.025
+        # a blurred, shifted copy of the mask, computed at a quarter of the size
+        qw, qh = max(1, w // 4), max(1, h // 4)
+        small = cv2.resize(alpha[:, :, 0], (qw, qh), interpolation=cv2.INTER_AREA)
+        sigma = min(qw, qh) * 0.025
         shift = np.array([[1, 0, sigma * 0.8], [0, 1, sigma * 1.2]], np.float32)
-        cast = cv2.warpAffine(alpha[:, :, 0], shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
-        cast = np.asarray(cv2.GaussianBlur(cast, (0, 0), sigma), np.float32)[:, :, None]
+        cast = cv2.warpAffine(small, shift, (qw, qh), borderMode=cv2.BORDER_REPLICATE)
+        cast = cv2.resize(cv2.GaussianBlur(cast, (0, 0), max(0.5, sigma)), (w, h))
+        cast = np.asarray(cast, np.float32)[:, :, None]
         base = base * (1.0 - shadow * 0.6 * cast)
     out = base * (1.0 - alpha) + person.astype(np.float32) * alpha
     return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
