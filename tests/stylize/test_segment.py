@@ -8,6 +8,8 @@ the figure; they say nothing about hard real photos (see the limits in ``segment
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pytest
@@ -101,6 +103,7 @@ def test_the_haar_cascades_find_the_drawn_face() -> None:
         {"width": 240, "height": 320},
         {"width": 800, "height": 600},
         {"skin": (120, 80, 60)},
+        {"skin": (90, 60, 45), "bg": (230, 230, 230)},
         {"bg": (90, 140, 200), "cx_frac": 0.35},
         {"bg": (230, 230, 230), "shirt": (200, 40, 40)},
     ],
@@ -207,6 +210,14 @@ def test_composite_rejects_a_mask_of_the_wrong_size() -> None:
         ("在海边", "beach"),
         ("沙漠 旅行", "desert"),
         ("downtown skyline", "city"),
+        ("在山上", "mountains"),
+        (
+            "beside West Lake in Hangzhou, a pagoda on the far shore, mist over distant hills",
+            "lake",
+        ),
+        ("the Forbidden City, vermilion palace walls, first snow dusting the eaves", "temple"),
+        ("大胆的波普艺术 六十年代画廊海报", None),  # 海报 is a poster, not the sea
+        ("宫崎骏风格", None),
         ("just a portrait", None),
         ("soil and toil", None),
     ],
@@ -233,3 +244,14 @@ def test_locations_look_different_and_unknown_ones_raise() -> None:
     assert np.abs(means["desert"] - means["neon_street"]).max() > 30
     with pytest.raises(ValueError, match="unknown location"):
         backgrounds.render_background("moon base", 10, 10)
+
+
+def test_segmentation_in_parallel_threads_matches_serial() -> None:
+    images = [portrait(cx_frac=f)[0] for f in (0.4, 0.5, 0.6)]
+    serial = [segment.person_mask(img) for img in images]
+    with ThreadPoolExecutor(3) as pool:
+        parallel = list(pool.map(segment.person_mask, images * 2))
+    for i, mask in enumerate(parallel):
+        expected = serial[i % 3]
+        assert mask is not None and expected is not None
+        assert np.array_equal(mask, expected)

@@ -52,14 +52,18 @@ DEFAULT_STYLE = "cartoon"
 STYLE_WORDS: dict[str, tuple[str, ...]] = {
     "colour_pencil": ("colour pencil", "color pencil", "coloured pencil", "colored pencil",
                       "crayon", "彩铅", "彩色铅笔"),
-    "sketch": ("sketch", "pencil", "drawing", "charcoal", "graphite", "素描", "铅笔", "速写"),
-    "watercolour": ("watercolour", "watercolor", "aquarelle", "水彩"),
+    "sketch": ("sketch", "pencil", "drawing", "charcoal", "graphite", "line art", "lineart",
+               "black-and-white", "black and white", "monochrome", "素描", "铅笔", "速写", "线稿",
+               "黑白"),
+    "watercolour": ("watercolour", "watercolor", "aquarelle", "gongbi", "水彩", "工笔"),
     "ink_wash": ("ink wash", "ink", "sumi-e", "sumie", "chinese painting", "水墨", "国画"),
-    "oil": ("oil painting", "oil", "impasto", "油画"),
-    "pop_art": ("pop art", "pop-art", "popart", "warhol", "comic", "halftone", "波普"),
+    "oil": ("oil painting", "oil", "impasto", "impressionist", "impressionism", "油画", "印象派"),
+    "pop_art": ("pop art", "pop-art", "popart", "warhol", "comic", "halftone", "cyberpunk",
+                "波普", "赛博朋克"),
     "pixel_art": ("pixel art", "pixel", "8-bit", "8bit", "16-bit", "retro game", "像素"),
-    "vintage": ("vintage", "retro", "sepia", "old photo", "film", "复古", "怀旧", "老照片"),
-    "cartoon": ("cartoon", "anime", "manga", "toon", "cel", "卡通", "动漫", "漫画", "二次元"),
+    "vintage": ("vintage", "retro", "sepia", "old photo", "film", "复古", "怀旧", "老照片", "胶片"),
+    "cartoon": ("cartoon", "anime", "manga", "toon", "cel", "ukiyo-e", "woodblock", "clay",
+                "claymation", "卡通", "动漫", "动画", "漫画", "二次元", "浮世绘", "黏土"),
 }  # fmt: skip
 
 
@@ -89,9 +93,10 @@ def _positive_int(value: object, field: str) -> int:
     return value
 
 
-def output_size(request: ImageToImageRequest) -> tuple[int, int]:
-    """``(width, height)`` of the result: the request's, or the photo's (aspect kept)."""
-    iw, ih = request.image.size
+def output_size(request: ImageToImageRequest, source: tuple[int, int]) -> tuple[int, int]:
+    """``(width, height)`` of the result: the request's, or the upright photo's ``source``
+    size (its aspect kept when only one side is asked for)."""
+    iw, ih = source
     w = None if request.width is None else _positive_int(request.width, "width")
     h = None if request.height is None else _positive_int(request.height, "height")
     if w is None and h is None:
@@ -107,12 +112,14 @@ def output_size(request: ImageToImageRequest) -> tuple[int, int]:
     return w, h
 
 
-def validate(request: ImageToImageRequest) -> tuple[int, int]:
+def validate(request: ImageToImageRequest) -> None:
     if not isinstance(request.image, Image.Image):
         raise InvalidRequest("image must be a decoded picture", provider=NAME)
     if min(request.image.size) < 1:
         raise InvalidRequest("image is empty", provider=NAME)
-    size = output_size(request)
+    for side in (request.width, request.height):
+        if side is not None:
+            _positive_int(side, "width" if side is request.width else "height")
     if not isinstance(request.num_images, int) or request.num_images < 1:
         raise InvalidRequest("num_images must be at least 1", provider=NAME)
     if not isinstance(request.seed, int) or isinstance(request.seed, bool):
@@ -124,18 +131,17 @@ def validate(request: ImageToImageRequest) -> tuple[int, int]:
         raise InvalidRequest("prompt must be text", provider=NAME)
     if request.mask is not None and not isinstance(request.mask, Image.Image):
         raise InvalidRequest("mask must be a decoded picture", provider=NAME)
-    return size
 
 
-def normalise(image: Image.Image, size: tuple[int, int]) -> filters.U8:
-    """Upright (EXIF), RGB (transparency flattened onto white), scaled to cover ``size``."""
+def upright_rgb(image: Image.Image) -> Image.Image:
+    """The photo turned upright (EXIF orientation), in RGB, transparency flattened onto white."""
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
-    return segment.cover(filters.as_rgb(image.convert("RGB")), size)
+        return flat
+    return image.convert("RGB")
 
 
 class ClassicalStylizer:
@@ -164,7 +170,9 @@ class ClassicalStylizer:
     def image_to_image(
         self, request: ImageToImageRequest, on_progress: ProgressCallback | None = None
     ) -> ImageResult:
-        width, height = validate(request)
+        validate(request)
+        source = upright_rgb(request.image)
+        width, height = output_size(request, source.size)
         style = parse_style(request.prompt) or DEFAULT_STYLE
         location = backgrounds.find_location(request.prompt)
         strength = float(request.strength)
@@ -177,7 +185,7 @@ class ClassicalStylizer:
             if on_progress is not None:
                 on_progress(done, total)
 
-        photo = normalise(request.image, (width, height))
+        photo = segment.cover(filters.as_rgb(source), (width, height))
         region: filters.F32 | None = None
         if request.mask is not None:
             covered = segment.cover(np.asarray(request.mask.convert("L")), (width, height))

@@ -189,40 +189,60 @@ LOCATIONS: dict[str, Location] = {
     loc.id: loc
     for loc in (
         Location("neon_street", "neon city street at night",
-                 ("neon", "cyberpunk", "night street", "霓虹", "赛博朋克", "夜市"), _neon_street),
+                 ("neon", "cyberpunk", "night street", "alley", "billboard", "times square",
+                  "tokyo", "霓虹", "赛博朋克", "夜市", "东京", "小巷", "时代广场", "广告牌"),
+                 _neon_street),
         Location("cherry_blossom", "pastel pink flowering trees in a park, day",
                  ("cherry blossom", "sakura", "blossom", "park", "樱花", "花园", "公园"), _blossom),
         Location("snowy_peaks", "snowy mountains winter",
-                 ("snowy", "snow", "alps", "glacier", "ski", "雪山", "雪地", "雪")),
+                 ("snowy", "snow", "snowfield", "alps", "alpine", "glacier", "glacial", "ski",
+                  "雪山", "雪地", "雪原", "雪景", "冰川")),
         Location("temple", "mountains forest at dawn, clouds",
-                 ("temple", "pagoda", "shrine", "寺", "庙", "神社", "宝塔"), _temple),
+                 ("temple", "pagoda", "shrine", "torii", "kyoto", "palace", "forbidden city",
+                  "寺", "庙", "神社", "宝塔", "古塔", "鸟居", "京都", "故宫", "宫殿"), _temple),
+        Location("lake", "calm lake with mountains and forest, misty morning",
+                 ("lake", "river", "west lake", "hangzhou", "guilin", "karst", "lakeside",
+                  "湖面", "湖畔", "湖边", "湖水", "江边", "江畔", "河边", "西湖", "漓江", "桂林")),
         Location("beach", "sunny beach with sea, day",
-                 ("beach", "seaside", "ocean", "coast", "tropical", "海滩", "沙滩", "海边", "海"),
+                 ("beach", "seaside", "sea", "ocean", "coast", "tropical", "palm", "lagoon",
+                  "santorini", "aegean", "海滩", "沙滩", "海边", "大海", "海岸", "圣托里尼",
+                  "爱琴海", "椰子树"),
                  _beach),
-        Location("desert", "desert dunes, sunny day", ("desert", "dune", "sahara", "沙漠")),
+        Location("desert", "desert dunes, sunny day",
+                 ("desert", "dune", "sahara", "caravan", "沙漠", "沙丘", "驼队")),
         Location("forest", "green forest hills day", ("forest", "woods", "jungle", "森林", "树林")),
         Location("city", "city skyline at sunset",
-                 ("city", "skyline", "downtown", "urban", "城市", "都市", "街")),
+                 ("city", "skyline", "downtown", "urban", "street", "paris", "eiffel", "new york",
+                  "shanghai", "bund", "城市", "都市", "街", "巴黎", "埃菲尔", "纽约", "上海",
+                  "外滩", "天际线")),
         Location("mountains", "mountains forest day, clouds",
-                 ("mountain", "hills", "hiking", "valley", "山")),
+                 ("mountain", "hills", "hiking", "valley", "great wall", "peak", "山上", "山间",
+                  "山峰", "山脉", "高山", "群山", "山峦", "山脊", "长城")),
         Location("sunset", "calm sea at sunset", ("sunset", "dusk", "日落", "夕阳", "黄昏")),
     )
 }  # fmt: skip
 
 
-def find_location(text: str) -> str | None:
-    """The first location (in :data:`LOCATIONS` order, most specific first) named in ``text``.
+def _hits(alias: str, text: str, lowered: str) -> bool:
+    if not alias.isascii():
+        return alias in text
+    return re.search(rf"(?<![a-z]){re.escape(alias)}(?:s|es)?(?![a-z])", lowered) is not None
 
-    English aliases match whole words (a trailing "s" allowed); Chinese ones match anywhere."""
+
+def find_location(text: str) -> str | None:
+    """The location ``text`` names most: the one with the most distinct aliases present, ties
+    going to the more specific (earlier in :data:`LOCATIONS`); ``None`` when none is named.
+
+    English aliases match whole words (a plural "s" allowed); Chinese ones match anywhere.
+    Counting, rather than taking the first word, lets a long preset prompt ("the Forbidden
+    City ... first snow on the eaves") land on its main subject."""
     lowered = text.lower()
+    best, best_hits = None, 0
     for loc in LOCATIONS.values():
-        for alias in loc.aliases:
-            if alias.isascii():
-                if re.search(rf"(?<![a-z]){re.escape(alias)}(?:s|es)?(?![a-z])", lowered):
-                    return loc.id
-            elif alias in text:
-                return loc.id
-    return None
+        hits = sum(_hits(alias, text, lowered) for alias in loc.aliases)
+        if hits > best_hits:
+            best, best_hits = loc.id, hits
+    return best
 
 
 def render_background(location: str, width: int, height: int, seed: int = 0) -> U8:
