@@ -35,6 +35,7 @@ class Runtime:
     def close(self) -> None:
         self.dispatcher.close()
         self.policy.close()
+        self.providers.close()
         self.storage.close()
         self.db.dispose()
 
