@@ -58,8 +58,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from atelier.images.endpoints import router as images_router
     from atelier.openai_compat.endpoints import router as openai_router
     from atelier.prompts.endpoints import router as presets_router
-    from atelier.stylize.endpoints import router as stylize_router
     from atelier.providers.endpoints import router as providers_router
+    from atelier.stylize.endpoints import router as stylize_router
     from atelier.system.endpoints import router as system_router
     from atelier.tasks.endpoints import router as tasks_router
 
