@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atelier.images.watermark import WatermarkPolicy
+
 DEFAULT_SECRET = "atelier-local-dev-secret-change-me"
 
 
@@ -134,6 +136,11 @@ class ImageSettings(BaseModel):
     thumbnail_size: int = Field(default=256, ge=16, description="Thumbnail longest side.")
     output_format: Literal["png", "webp", "jpeg"] = Field(
         default="png", description="Encoding of generated images."
+    )
+    provenance: bool = Field(
+        default=False,
+        description="Embed a provenance record (generator, model, provider, task, pixel hash) "
+        "in generated PNGs.",
     )
     cache_max_age: int = Field(
         default=31536000, ge=0, description="`Cache-Control` max-age of image bytes (immutable)."
@@ -365,6 +372,11 @@ class Settings(BaseSettings):
     openai: OpenAICompatSettings = Field(default_factory=OpenAICompatSettings)
     prompts: PromptSettings = Field(default_factory=PromptSettings)
     stylize: StylizeSettings = Field(default_factory=StylizeSettings)
+    watermark: WatermarkPolicy = Field(
+        default_factory=WatermarkPolicy,
+        description="Watermarks on generated images per owner class, as JSON, e.g. "
+        '`{"classes": {"anonymous": {"text": "Atelier", "corner": "bottom-right"}}}`.',
+    )
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     @model_validator(mode="after")

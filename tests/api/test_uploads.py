@@ -78,3 +78,21 @@ def test_bad_uploads_get_clear_errors(profile: Profile) -> None:
         # nothing was stored by any of that
         storage = profile.settings.storage_root
         assert not storage.exists() or not [p for p in storage.rglob("*") if p.is_file()]
+
+
+def test_heic_photos_with_the_heic_extra(profile: Profile) -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(buf, format="HEIF")
+    with api(profile.settings) as client:
+        h = login(client)
+        r = client.post(
+            "/api/v1/images",
+            files={"file": ("IMG_0001.HEIC", buf.getvalue(), "image/heic")},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert (body["width"], body["height"]) == (64, 48) and body["format"] == "jpeg"

@@ -101,6 +101,7 @@ class GenerateKind(TaskKind):
                     position=position,
                     image=generated.image,
                     seed=generated.seed,
+                    origin={"model": outcome.model, "provider": outcome.provider},
                 )
             )
         settings = ctx.runtime.settings

@@ -78,6 +78,19 @@ class EncodedImage:
 
 
 # -- identification ----------------------------------------------------------------------------
+def _register_heif() -> None:
+    """HEIC/HEIF photos (iPhones) decode when the optional ``[heic]`` extra is installed.
+    pillow-heif's binary wheel is GPL-licensed, so it is not in the default install."""
+    try:
+        import pillow_heif  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return
+    pillow_heif.register_heif_opener()
+
+
+_register_heif()
+
+
 def _allowed_openers() -> list[str]:
     Image.init()  # registers every built-in plugin (and keeps third-party registrations)
     return [name for name in _OPENERS if name in Image.OPEN]

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from atelier.config import Settings
 from atelier.db.base import utcnow
-from atelier.images import processing
+from atelier.images import processing, watermark
 from atelier.images.models import ImageRecord
 from atelier.storage.base import StorageBackend
 
@@ -49,11 +49,23 @@ class ImageService:
         image: Image.Image,
         seed: int | None = None,
         fmt: processing.OutputFormat | None = None,
+        origin: dict[str, str] | None = None,
     ) -> ImageRecord:
+        """Store an image. ``origin`` (model, provider) marks a generated one: it gets the
+        owner class's watermark and, if configured, a provenance record."""
         image_id = str(uuid.uuid4())
-        encoded = processing.encode(
-            processing.normalize(image), fmt or self.settings.images.output_format
-        )
+        image = processing.normalize(image)
+        if origin is not None:
+            image = self.settings.watermark.apply(image, watermark.owner_class(owner))
+        encoded = processing.encode(image, fmt or self.settings.images.output_format)
+        if origin is not None and self.settings.images.provenance and encoded.format == "png":
+            prov = watermark.provenance(
+                image,
+                model=origin.get("model", ""),
+                provider=origin.get("provider", ""),
+                task_id=task_id or "",
+            )
+            encoded = replace(encoded, data=watermark.embed_provenance(encoded.data, prov))
         thumb = processing.thumbnail(image, self.settings.images.thumbnail_size)
         base = f"images/{image_id[:2]}/{image_id}"
         key = f"{base}.{encoded.format}"

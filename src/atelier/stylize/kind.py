@@ -154,6 +154,7 @@ class StylizeKind(TaskKind):
                     position=position,
                     image=generated.image,
                     seed=generated.seed,
+                    origin={"model": outcome.model, "provider": outcome.provider},
                 )
             )
         return {
