@@ -33,9 +33,6 @@ The key never appears in messages, logs or ``repr``.
 
 from __future__ import annotations
 
-import base64
-import email.utils
-import io
 import logging
 import time
 from typing import Any
@@ -59,11 +56,20 @@ from atelier.providers.errors import (
     InvalidRequest,
     NotConfigured,
     ProviderError,
-    ProviderNetworkError,
     ProviderTimeout,
     QuotaExhausted,
     RateLimited,
     Upstream5xx,
+)
+from atelier.providers.remote_http import (
+    HTTPProvider,
+    clean,
+    data_uri,
+    fetch_image,
+    json_or_none,
+    new_client,
+    retry_after,
+    send,
 )
 
 log = logging.getLogger(__name__)
@@ -76,7 +82,6 @@ SIDE = (512, 1440)  # text-to-image, per side
 EDIT_SIDE = (512, 4096)  # image edit input, per side
 MAX_IMAGES = 4
 MAX_SEED = 2**31 - 1
-MAX_DOWNLOAD = 64 * 1024 * 1024
 STAGES = {"PENDING": 1, "RUNNING": 2}
 CONTENT = frozenset({"DataInspectionFailed", "data_inspection_failed", "IPInfringementSuspect"})
 
@@ -106,13 +111,7 @@ def classify(code: str, status: int | None) -> type[ProviderError]:
     return Upstream5xx
 
 
-def data_uri(image: Image.Image) -> str:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-class DashScopeProvider:
+class DashScopeProvider(HTTPProvider):
     name = NAME
 
     def __init__(
@@ -126,16 +125,13 @@ class DashScopeProvider:
         self.base_url = settings.base_url.rstrip("/")
         self.max_wait = max_wait
         self.edit_model = edit_model
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
+        self._client = new_client(timeout)
 
     def __repr__(self) -> str:
         return (
             f"DashScopeProvider(base_url={self.base_url!r}, model={self.settings.model!r}, "
             f"edit_model={self.edit_model!r})"
         )
-
-    def close(self) -> None:
-        self._client.close()
 
     def models(self) -> list[ModelInfo]:
         return [
@@ -221,7 +217,8 @@ class DashScopeProvider:
         if not urls:
             raise self._task_error(task_id, "SUCCEEDED", results[0], key)
         images = tuple(
-            GeneratedImage(self._image(url, key), seed + i) for i, url in enumerate(urls)
+            GeneratedImage(fetch_image(self._client, url, NAME, key), seed + i)
+            for i, url in enumerate(urls)
         )
         if on_progress is not None:
             on_progress(3, 3)
@@ -261,7 +258,7 @@ class DashScopeProvider:
         if not isinstance(output, dict):
             output = {}
         code = str(output.get("code") or "")
-        message = _clean(str(output.get("message") or ""), key)
+        message = clean(str(output.get("message") or ""), key)
         return classify(code, None)(
             f"dashscope: task {task_id} {status} {code}: {message}", provider=NAME
         )
@@ -283,21 +280,18 @@ class DashScopeProvider:
         self, key: str, method: str, path: str, headers: dict[str, str] | None = None, **kw: Any
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}", **(headers or {})}
-        try:
-            response = self._client.request(method, self.base_url + path, headers=headers, **kw)
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, path, key) from exc
+        url = self.base_url + path
+        response = send(
+            self._client, method, url, what=path, provider=NAME, secret=key, headers=headers, **kw
+        )
         if response.status_code >= 400:
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = None
+            payload = json_or_none(response)
             if not isinstance(payload, dict):
                 payload = {"message": response.text}
             code = str(payload.get("code") or "")
             text = (
                 f"dashscope HTTP {response.status_code} {code}: "
-                f"{_clean(str(payload.get('message') or ''), key)}"
+                f"{clean(str(payload.get('message') or ''), key)}"
             )
             kind = classify(code, response.status_code)
             if kind is RateLimited:
@@ -306,68 +300,7 @@ class DashScopeProvider:
         return response
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = json_or_none(response)
         if not isinstance(payload, dict):
             raise Upstream5xx("dashscope: bad response: not a JSON object", provider=NAME)
         return payload
-
-    def _image(self, url: str, key: str) -> Image.Image:
-        """Download and decode a result image. Never sends the key to the (OSS) result host."""
-        where = _clean(url.split("?", 1)[0], key)
-        try:
-            with self._client.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    raise Upstream5xx(
-                        f"dashscope: bad response: result image {where} answered "
-                        f"HTTP {response.status_code} (expired?)",
-                        provider=NAME,
-                    )
-                data = bytearray()
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) > MAX_DOWNLOAD:
-                        raise Upstream5xx(
-                            f"dashscope: bad response: {where} too large", provider=NAME
-                        )
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, f"result image {where}", key) from exc
-        try:
-            image = Image.open(io.BytesIO(bytes(data)))
-            image.load()
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            raise Upstream5xx(
-                f"dashscope: bad response: undecodable image ({exc})", provider=NAME
-            ) from None
-        return image if image.mode in ("RGB", "RGBA") else image.convert("RGB")
-
-
-def _transport_error(exc: httpx.HTTPError, what: str, secret: str) -> ProviderError:
-    """httpx's failures on the error tree: timeouts, connection trouble, undecodable bodies."""
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderTimeout(f"{NAME}: no answer from {what} in time", provider=NAME)
-    if isinstance(exc, httpx.TransportError):
-        text = f"{NAME}: {type(exc).__name__} on {what}: {_clean(str(exc), secret)}"
-        return ProviderNetworkError(text, provider=NAME)
-    return Upstream5xx(f"{NAME}: bad response from {what}: {type(exc).__name__}", provider=NAME)
-
-
-def retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _clean(text: str, secret: str) -> str:
-    return (text.replace(secret, "***") if secret else text)[:300]

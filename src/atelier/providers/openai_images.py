@@ -34,13 +34,8 @@ The key never appears in messages, logs or ``repr``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import email.utils
-import io
 import logging
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,18 +58,27 @@ from atelier.providers.errors import (
     InvalidRequest,
     NotConfigured,
     ProviderError,
-    ProviderNetworkError,
     ProviderTimeout,
     QuotaExhausted,
     RateLimited,
     Upstream5xx,
+)
+from atelier.providers.remote_http import (
+    HTTPProvider,
+    clean,
+    decode_b64,
+    fetch_image,
+    json_or_none,
+    new_client,
+    png_bytes,
+    retry_after,
+    send,
 )
 
 log = logging.getLogger(__name__)
 
 NAME = "openai"
 MODEL_ID = "openai"
-MAX_DOWNLOAD = 64 * 1024 * 1024
 CONTENT = frozenset({"content_policy_violation", "moderation_blocked"})
 QUOTA = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 AUTH = frozenset({"invalid_api_key", "invalid_organization"})
@@ -114,47 +118,17 @@ def nearest_size(width: int, height: int, sizes: tuple[tuple[int, int], ...]) ->
     )
 
 
-def retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-class OpenAIImagesProvider:
+class OpenAIImagesProvider(HTTPProvider):
     name = NAME
 
     def __init__(self, settings: OpenAISettings, timeout: float = 60) -> None:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.family = family(settings.model)
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
+        self._client = new_client(timeout)
 
     def __repr__(self) -> str:
         return f"OpenAIImagesProvider(base_url={self.base_url!r}, model={self.settings.model!r})"
-
-    def close(self) -> None:
-        self._client.close()
 
     def models(self) -> list[ModelInfo]:
         fam = self.family
@@ -253,29 +227,31 @@ class OpenAIImagesProvider:
         return out
 
     def _send(self, key: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        url = self.base_url + path
         headers = {"Authorization": f"Bearer {key}"}
-        try:
-            response = self._client.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, path, key) from exc
+        response = send(
+            self._client,
+            method,
+            self.base_url + path,
+            what=path,
+            provider=NAME,
+            secret=key,
+            headers=headers,
+            **kwargs,
+        )
         if response.status_code >= 400:
             raise self._error(response, key)
         return response
 
     def _error(self, response: httpx.Response, key: str) -> ProviderError:
         status = response.status_code
-        try:
-            payload = response.json()
-            error = payload.get("error") if isinstance(payload, dict) else None
-        except ValueError:
-            error = None
+        payload = json_or_none(response)
+        error = payload.get("error") if isinstance(payload, dict) else None
         if not isinstance(error, dict):
             error = {"message": response.text}
         code, kind = str(error.get("code") or ""), str(error.get("type") or "")
         tags = {code, kind}
         message = (
-            f"openai HTTP {status} {code or kind or ''}: {_clean(str(error.get('message')), key)}"
+            f"openai HTTP {status} {code or kind or ''}: {clean(str(error.get('message')), key)}"
         )
         if tags & CONTENT:
             return ContentRejected(message, provider=NAME)
@@ -284,7 +260,9 @@ class OpenAIImagesProvider:
         if tags & AUTH or status in (401, 403):
             return AuthFailed(message, provider=NAME)
         if status == 429:
-            return RateLimited(message, retry_after=retry_after(response.headers), provider=NAME)
+            return RateLimited(
+                message, retry_after=retry_after(response.headers, ms=True), provider=NAME
+            )
         if status == 408:
             return ProviderTimeout(message, provider=NAME)
         if status >= 500:
@@ -300,70 +278,18 @@ class OpenAIImagesProvider:
             raise Upstream5xx(f"openai: bad response: {exc}", provider=NAME) from None
         if len(items) != n:
             raise Upstream5xx(f"openai: bad response: {len(items)} images for {n}", provider=NAME)
-        images = []
-        for i, item in enumerate(items):
-            data = self._image_bytes(item, key)
-            images.append(GeneratedImage(decode_image(data), seed + i))
+        images = [GeneratedImage(self._image(item, key), seed + i) for i, item in enumerate(items)]
         metadata = {"upstream_model": self.settings.model}
         if request_id := response.headers.get("x-request-id"):
             metadata["request_id"] = request_id
         return TextToImageResult(tuple(images), provider=NAME, model=MODEL_ID, metadata=metadata)
 
-    def _image_bytes(self, item: Any, key: str) -> bytes:
+    def _image(self, item: Any, key: str) -> Image.Image:
         if isinstance(item, dict) and isinstance(item.get("b64_json"), str):
-            try:
-                return base64.b64decode(item["b64_json"], validate=True)
-            except (binascii.Error, ValueError):
-                raise Upstream5xx("openai: bad response: invalid base64", provider=NAME) from None
+            return decode_b64(item["b64_json"], NAME)
         if isinstance(item, dict) and isinstance(item.get("url"), str):
-            return self._download(item["url"], key)
+            # never sends the key: result URLs live on other hosts
+            return fetch_image(self._client, item["url"], NAME, key)
         raise Upstream5xx(
             "openai: bad response: an image has neither b64_json nor url", provider=NAME
         )
-
-    def _download(self, url: str, key: str) -> bytes:
-        """Fetch a result image. Never sends the key: result URLs live on other hosts."""
-        where = _clean(url.split("?", 1)[0], key)
-        try:
-            with self._client.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    raise Upstream5xx(
-                        f"openai: bad response: result image {where} answered "
-                        f"HTTP {response.status_code} (expired?)",
-                        provider=NAME,
-                    )
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_DOWNLOAD:
-                        raise Upstream5xx(f"openai: bad response: {where} too large", provider=NAME)
-                    chunks.append(chunk)
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, f"result image {where}", key) from exc
-        return b"".join(chunks)
-
-
-def _transport_error(exc: httpx.HTTPError, what: str, secret: str) -> ProviderError:
-    """httpx's failures on the error tree: timeouts, connection trouble, undecodable bodies."""
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderTimeout(f"{NAME}: no answer from {what} in time", provider=NAME)
-    if isinstance(exc, httpx.TransportError):
-        text = f"{NAME}: {type(exc).__name__} on {what}: {_clean(str(exc), secret)}"
-        return ProviderNetworkError(text, provider=NAME)
-    return Upstream5xx(f"{NAME}: bad response from {what}: {type(exc).__name__}", provider=NAME)
-
-
-def decode_image(data: bytes, provider: str = NAME) -> Image.Image:
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise Upstream5xx(
-            f"{provider}: bad response: undecodable image ({exc})", provider=provider
-        ) from None
-    return image if image.mode in ("RGB", "RGBA") else image.convert("RGB")
-
-
-def _clean(text: str, secret: str) -> str:
-    """Upstream text without the secret, cut to a readable length."""
-    return (text.replace(secret, "***") if secret else text)[:300]

@@ -25,18 +25,13 @@ Codes: ``*SensitiveContentDetected*``/``*RiskDetection`` -> ContentRejected; ``Q
 answers raise a transient Upstream5xx ("bad response"). The key never appears in messages,
 logs or ``repr``.
 
-The module also holds the HTTP helpers both Volcengine providers share.
+The module also holds :func:`area_size`, the Seedream size rule the Jimeng provider shares.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import email.utils
-import io
 import logging
 import math
-import time
 from typing import Any
 
 import httpx
@@ -58,11 +53,21 @@ from atelier.providers.errors import (
     InvalidRequest,
     NotConfigured,
     ProviderError,
-    ProviderNetworkError,
     ProviderTimeout,
     QuotaExhausted,
     RateLimited,
     Upstream5xx,
+)
+from atelier.providers.remote_http import (
+    HTTPProvider,
+    clean,
+    data_uri,
+    decode_b64,
+    fetch_image,
+    json_or_none,
+    new_client,
+    retry_after,
+    send,
 )
 
 log = logging.getLogger(__name__)
@@ -72,10 +77,9 @@ MODEL_ID = "seedream"
 MIN_AREA, MAX_AREA, MAX_RATIO = 1024 * 1024, 4096 * 4096, 16.0
 MAX_IMAGES = 8
 MAX_SEED = 2**31 - 1
-MAX_DOWNLOAD = 64 * 1024 * 1024
 
 
-# -- helpers shared by the Volcengine providers --------------------------------------------------
+# -- the size rule shared by the Volcengine providers ----------------------------------------------
 def area_size(width: int, height: int) -> tuple[int, int]:
     """``width`` x ``height`` scaled into MIN_AREA-MAX_AREA pixels at an aspect of 1:16-16:1."""
     ratio = min(MAX_RATIO, max(1 / MAX_RATIO, width / height))
@@ -90,85 +94,6 @@ def area_size(width: int, height: int) -> tuple[int, int]:
     elif size[0] * size[1] > MAX_AREA:
         size = math.floor(w), math.floor(h)
     return size
-
-
-def retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def clean(text: str, secret: str) -> str:
-    """Upstream text without the secret, cut to a readable length."""
-    return (text.replace(secret, "***") if secret else text)[:300]
-
-
-def transport_error(exc: httpx.HTTPError, what: str, provider: str, secret: str) -> ProviderError:
-    """httpx's failures on the error tree: timeouts, connection trouble, undecodable bodies."""
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderTimeout(f"{provider}: no answer from {what} in time", provider=provider)
-    if isinstance(exc, httpx.TransportError):
-        text = f"{provider}: {type(exc).__name__} on {what}: {clean(str(exc), secret)}"
-        return ProviderNetworkError(text, provider=provider)
-    text = f"{provider}: bad response from {what}: {type(exc).__name__}"
-    return Upstream5xx(text, provider=provider)
-
-
-def decode_image(data: bytes, provider: str) -> Image.Image:
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise Upstream5xx(
-            f"{provider}: bad response: undecodable image ({exc})", provider=provider
-        ) from None
-    return image if image.mode in ("RGB", "RGBA") else image.convert("RGB")
-
-
-def decode_b64(text: str, provider: str) -> Image.Image:
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise Upstream5xx(f"{provider}: bad response: invalid base64", provider=provider) from None
-    return decode_image(data, provider)
-
-
-def fetch_image(client: httpx.Client, url: str, provider: str, secret: str) -> Image.Image:
-    """Download and decode a result image. Sends no credentials: result URLs are presigned."""
-    where = clean(url.split("?", 1)[0], secret)
-    try:
-        with client.stream("GET", url, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise Upstream5xx(
-                    f"{provider}: bad response: result image {where} answered "
-                    f"HTTP {response.status_code} (expired?)",
-                    provider=provider,
-                )
-            data = bytearray()
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > MAX_DOWNLOAD:
-                    raise Upstream5xx(
-                        f"{provider}: bad response: {where} too large", provider=provider
-                    )
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, f"result image {where}", provider, secret) from exc
-    return decode_image(bytes(data), provider)
-
-
-def data_uri(image: Image.Image) -> str:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def classify(code: str, status: int | None) -> type[ProviderError]:
@@ -188,7 +113,7 @@ def classify(code: str, status: int | None) -> type[ProviderError]:
 
 
 # -- the provider ---------------------------------------------------------------------------------
-class VolcengineArkProvider:
+class VolcengineArkProvider(HTTPProvider):
     name = NAME
 
     def __init__(
@@ -199,15 +124,12 @@ class VolcengineArkProvider:
         self.settings = settings
         self.base_url = settings.ark_base_url.rstrip("/")
         self.response_format = response_format
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
+        self._client = new_client(timeout)
 
     def __repr__(self) -> str:
         return (
             f"VolcengineArkProvider(base_url={self.base_url!r}, model={self.settings.ark_model!r})"
         )
-
-    def close(self) -> None:
-        self._client.close()
 
     def models(self) -> list[ModelInfo]:
         return [
@@ -293,20 +215,20 @@ class VolcengineArkProvider:
         return TextToImageResult(tuple(images), provider=NAME, model=MODEL_ID, metadata=metadata)
 
     def _post(self, key: str, body: dict[str, Any]) -> httpx.Response:
-        try:
-            response = self._client.post(
-                self.base_url + "/images/generations",
-                json=body,
-                headers={"Authorization": f"Bearer {key}"},
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, "/images/generations", NAME, key) from exc
+        path = "/images/generations"
+        response = send(
+            self._client,
+            "POST",
+            self.base_url + path,
+            what=path,
+            provider=NAME,
+            secret=key,
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+        )
         if response.status_code >= 400:
-            try:
-                payload = response.json()
-                error = payload.get("error") if isinstance(payload, dict) else None
-            except ValueError:
-                error = None
+            payload = json_or_none(response)
+            error = payload.get("error") if isinstance(payload, dict) else None
             raise self._error(error, response.status_code, response.headers, key)
         return response
 

@@ -44,7 +44,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
 from PIL import Image
 
 from atelier.config import VolcengineSettings
@@ -65,14 +64,17 @@ from atelier.providers.errors import (
     RateLimited,
     Upstream5xx,
 )
-from atelier.providers.volcengine_ark import (
-    area_size,
+from atelier.providers.remote_http import (
+    HTTPProvider,
     clean,
     decode_b64,
     fetch_image,
+    json_or_none,
+    new_client,
     retry_after,
-    transport_error,
+    send,
 )
+from atelier.providers.volcengine_ark import area_size
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +173,7 @@ def classify(code: int | str, status: int | None) -> type[ProviderError]:
     return Upstream5xx
 
 
-class VolcengineVisualProvider:
+class VolcengineVisualProvider(HTTPProvider):
     name = NAME
 
     def __init__(
@@ -188,16 +190,13 @@ class VolcengineVisualProvider:
         self._path = parts.path or "/"
         self.max_wait = max_wait
         self.poll_interval = poll_interval
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
+        self._client = new_client(timeout)
 
     def __repr__(self) -> str:
         return (
             f"VolcengineVisualProvider(base_url={self.base_url!r}, "
             f"req_key={self.settings.jimeng_req_key!r})"
         )
-
-    def close(self) -> None:
-        self._client.close()
 
     def models(self) -> list[ModelInfo]:
         return [
@@ -299,14 +298,17 @@ class VolcengineVisualProvider:
         )
         headers["Content-Type"] = "application/json"
         url = f"{self.base_url}{'' if self._path.endswith('/') else '/'}?{canonical_query(query)}"
-        try:
-            response = self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, action, NAME, secret) from exc
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
+        response = send(
+            self._client,
+            "POST",
+            url,
+            what=action,
+            provider=NAME,
+            secret=secret,
+            content=body,
+            headers=headers,
+        )
+        answer = json_or_none(response)
         if not isinstance(answer, dict):
             if response.status_code >= 400:
                 raise classify("", response.status_code)(
