@@ -124,8 +124,14 @@ class DatabaseTailBus:
         self._querying = threading.Lock()
 
     def publish(self, events: list[Event]) -> None:
+        # Wake the poller only when someone listens; otherwise its tick catches up anyway.
         loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
+        if (
+            self.fanout.has_subscribers
+            and loop is not None
+            and wake is not None
+            and not loop.is_closed()
+        ):
             loop.call_soon_threadsafe(wake.set)
 
     async def start(self) -> None:

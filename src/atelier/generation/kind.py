@@ -86,7 +86,7 @@ class GenerateKind(TaskKind):
         def on_step(done: int, total: int) -> None:
             ctx.progress("generating", done, total, 0.95 * done / max(total, 1))
 
-        ctx.progress("generating", 0, params.steps * params.num_images, 0.0)
+        ctx.progress("generating", 0, 0, 0.0)  # the provider reports its own step total
         outcome = ctx.runtime.policy.run(params.model or "", request, on_step, task_id=ctx.task_id)
         result = outcome.result
         total = len(result.images)
