@@ -252,6 +252,9 @@ class StylizeSettings(BaseModel):
         default="classical",
         description="Image-to-image model or route for `stylize` when a task names none.",
     )
+    max_side: int = Field(
+        default=2048, ge=64, description="Photos are scaled down to this longest side first."
+    )
 
 
 class PromptSettings(BaseModel):

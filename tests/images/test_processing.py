@@ -396,3 +396,30 @@ def test_thumbnail_is_upright_without_metadata_and_keeps_alpha() -> None:
     assert reopen(clear.data).mode == "RGBA"
     with pytest.raises(ValueError):
         thumbnail(halves(), 0)
+
+
+def test_colour_profiles_are_converted_to_srgb_before_stripping() -> None:
+    from PIL import ImageCms
+
+    from atelier.images.processing import encode, normalize
+    from support.icc import SRGB_PRIMARIES, rgb_profile
+
+    pixels = Image.new("RGB", (8, 8), (40, 160, 90))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    red, green, blue = SRGB_PRIMARIES
+    xyz = rgb_profile((green, red, blue))  # red and green swapped: a very different space
+    same = pixels.copy()
+    same.info["icc_profile"] = srgb
+    other = pixels.copy()
+    other.info["icc_profile"] = xyz
+    kept = normalize(same).getpixel((4, 4))
+    moved = normalize(other).getpixel((4, 4))
+    assert isinstance(kept, tuple) and isinstance(moved, tuple)
+    assert max(abs(a - b) for a, b in zip(kept, (40, 160, 90), strict=True)) <= 2
+    assert max(abs(a - b) for a, b in zip(moved, (40, 160, 90), strict=True)) > 20
+    assert "icc_profile" not in normalize(other).info
+    out = Image.open(io.BytesIO(encode(normalize(other), "png").data))
+    assert "icc_profile" not in out.info
+    broken = pixels.copy()
+    broken.info["icc_profile"] = b"not a profile"
+    assert normalize(broken).getpixel((4, 4)) == (40, 160, 90)

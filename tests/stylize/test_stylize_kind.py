@@ -93,3 +93,21 @@ def test_stylize_rejects_bad_input(profile: Profile) -> None:
             headers=h,
         )
         assert gen.status_code == 422
+
+
+def test_large_photos_are_scaled_down_first(profile: Profile) -> None:
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize((2600, 120)).convert("RGB").save(buf, format="JPEG")
+    with api(profile.settings) as client:
+        h = login(client)
+        r = client.post(
+            "/api/v1/stylize",
+            files={"photo": ("wide.jpg", buf.getvalue(), "image/jpeg")},
+            data={"style": "pencil-sketch"},
+            headers=h,
+        )
+        task_id = r.json()["task_id"]
+        run_now(profile.settings, task_id)
+        image = client.get(f"/api/v1/tasks/{task_id}", headers=h).json()["result"]["images"][0]
+        side = profile.settings.stylize.max_side
+        assert (image["width"], image["height"]) == (side, round(120 * side / 2600))

@@ -193,13 +193,35 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def to_srgb(image: Image.Image) -> Image.Image:
+    """Convert pixels tagged with an ICC profile (Display P3, Adobe RGB, CMYK…) into sRGB, so
+    that stripping the profile later does not shift the colours. Untagged images, and
+    profiles that cannot be read, are returned as they are."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        return image
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        target = ImageCms.createProfile("sRGB")
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, target, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    assert converted is not None
+    converted.info.pop("icc_profile", None)
+    return converted
+
+
 def normalize(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation and convert to RGB or RGBA. Idempotent."""
+    """Apply the EXIF orientation, convert to sRGB if a colour profile says so, and to RGB or
+    RGBA. Idempotent."""
     try:
         upright = ImageOps.exif_transpose(image)
     except Exception:  # unreadable EXIF: keep the pixels as they are
         upright = image.copy()
-    return to_rgb(upright)
+    return to_rgb(to_srgb(upright))
 
 
 # -- encoding ----------------------------------------------------------------------------------

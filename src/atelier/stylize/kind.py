@@ -118,6 +118,8 @@ class StylizeKind(TaskKind):
         if record is None or record.owner != ctx.owner:
             raise ValidationFailed("the input image is gone", details={"field": "image_id"})
         photo = Image.open(io.BytesIO(runtime.storage.get(record.storage_key))).convert("RGB")
+        side = runtime.settings.stylize.max_side
+        photo.thumbnail((side, side), Image.Resampling.LANCZOS)  # never upscales
         first = self._infos(runtime, params.model or "")[0]
         spec = first.provider if first.provider in PROVIDERS else "procedural"
         built = PromptBuilder(library(runtime)).build(
