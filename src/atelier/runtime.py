@@ -48,14 +48,15 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
     storage = build_storage(settings)
     providers = build_registry(settings)
     celery = create_celery(settings)
+    bus = build_bus(settings, db, worker=worker)
     return Runtime(
         settings=settings,
         db=db,
         storage=storage,
         images=ImageService(settings, storage),
-        bus=build_bus(settings, db, worker=worker),
+        bus=bus,
         providers=providers,
         policy=ProviderPolicy(settings.policy, providers, db, storage),
         celery=celery,
-        dispatcher=Dispatcher(celery),
+        dispatcher=Dispatcher(celery, bus),
     )

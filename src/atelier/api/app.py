@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from atelier import __version__
 from atelier.accounts.sessions import SessionSigner
 from atelier.api import errors
-from atelier.api.limits import BodyLimitMiddleware, RequestIdMiddleware
+from atelier.api.limits import EdgeMiddleware
 from atelier.api.ratelimit import TokenBuckets
 from atelier.config import Settings, get_settings
 from atelier.prompts.presets import PresetLibrary
@@ -51,8 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         settings.limits.submit_per_minute, settings.limits.submit_burst
     )
     errors.install(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(EdgeMiddleware, max_bytes=settings.max_request_bytes)
 
     from atelier.generation.endpoints import router as generation_router
     from atelier.images.endpoints import router as images_router

@@ -163,9 +163,10 @@ class TaskService:
                 raise
             return self._replay(existing, request_hash), False
         self.waiting.created(task.queue)
-        self.runtime.bus.publish([event])
         if dispatch:
-            self.runtime.dispatcher.submit(task.id, task.queue)
+            self.runtime.dispatcher.submit(task.id, task.queue, event)
+        else:
+            self.runtime.bus.publish([event])
         return task, True
 
     def _by_key(self, owner: str, key: str) -> Task | None:

@@ -10,23 +10,31 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from typing import TYPE_CHECKING
 
 from celery import Celery
 
 from atelier.worker.celery_app import enqueue
 
+if TYPE_CHECKING:
+    from atelier.events.bus import EventBus
+    from atelier.tasks.lifecycle import Event
+
 log = logging.getLogger(__name__)
-_STOP = ("", "")
+_STOP: tuple[str, str, Event | None] = ("", "", None)
 
 
 class Dispatcher:
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, bus: EventBus) -> None:
         self.app = app
-        self._queue: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self.bus = bus
+        self._queue: queue.SimpleQueue[tuple[str, str, Event | None]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, task_id: str, queue_name: str) -> None:
+    def submit(self, task_id: str, queue_name: str, event: Event | None = None) -> None:
+        """Queue the task for the broker and its ``created`` event (already persisted) for
+        the bus: both leave the request path."""
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -34,14 +42,25 @@ class Dispatcher:
                         target=self._run, name="atelier-dispatch", daemon=True
                     )
                     self._thread.start()
-        self._queue.put((task_id, queue_name))
+        self._queue.put((task_id, queue_name, event))
 
     def _run(self) -> None:
         while True:
-            task_id, queue_name = self._queue.get()
-            if (task_id, queue_name) == _STOP:
+            batch = [self._queue.get()]
+            while len(batch) < 500:  # whatever else is waiting goes out with it
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in batch
+            items = [item for item in batch if item != _STOP]
+            events = [event for _, _, event in items if event is not None]
+            if events:
+                self.bus.publish(events)  # one round trip (a Redis pipeline) for the batch
+            for task_id, queue_name, _ in items:
+                enqueue(self.app, task_id, queue_name)
+            if stop:
                 return
-            enqueue(self.app, task_id, queue_name)
 
     def close(self, timeout: float = 10.0) -> None:
         """Send what is queued, then stop."""
