@@ -460,7 +460,11 @@ def test_lazy_model_evicts_only_after_the_idle_timeout() -> None:
     with model.use() as second:
         assert second is first
     now[0] += 1e6
-    assert model.evict_if_idle() and not model.loaded and evicted == ["m"]
+    # the background reaper reads the same clock and may evict first; either way it happens
+    # exactly once
+    model.evict_if_idle()
+    assert not model.loaded and evicted == ["m"]
+    assert not model.evict_if_idle() and evicted == ["m"]
     with model.use() as third:
         assert third is not first
     assert model.loads == 2
