@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from atelier.errors import ValidationFailed
 from atelier.generation.schemas import MAX_SEED, GenerateParams
 from atelier.images.schemas import image_links
-from atelier.providers.base import ModelInfo, TextToImageRequest
-from atelier.providers.registry import UnknownModel
+from atelier.providers.base import TextToImageRequest
 from atelier.runtime import Runtime
 from atelier.tasks.kinds import RunContext, TaskKind, register
 
@@ -19,32 +18,13 @@ from atelier.tasks.kinds import RunContext, TaskKind, register
 class GenerateKind(TaskKind):
     name = "generate"
     params_model = GenerateParams
-
-    def chain(self, runtime: Runtime, model: str) -> list[ModelInfo]:
-        """Every model a task for ``model`` (a model id or a route name) may run on."""
-        route = runtime.settings.policy.routes.get(model)
-        names = [*route.candidates, *route.fallback] if route is not None else [model]
-        try:
-            infos = [runtime.providers.resolve(n).info for n in dict.fromkeys(names)]
-        except UnknownModel as exc:
-            allowed = sorted({*exc.available, *runtime.settings.policy.routes})
-            raise ValidationFailed(
-                f"unknown model {model!r}" if route is None else str(exc),
-                details={"field": "model", "allowed": allowed},
-            ) from None
-        for info in infos:
-            if "text_to_image" not in info.capabilities:
-                raise ValidationFailed(
-                    f"model {info.id} needs an input image; use the stylize kind",
-                    details={"field": "model"},
-                )
-        return infos
+    capability = "text_to_image"
 
     def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> GenerateParams:
         assert isinstance(params, GenerateParams)
         gen = runtime.settings.generation
         model = params.model or gen.default_model
-        infos = self.chain(runtime, model)
+        infos = self.models_for(runtime, model)
         limits = {
             "width": min([gen.max_width, *(i.max_width for i in infos)]),
             "height": min([gen.max_height, *(i.max_height for i in infos)]),
@@ -62,13 +42,11 @@ class GenerateKind(TaskKind):
 
     def provider(self, runtime: Runtime, params: BaseModel) -> str | None:
         assert isinstance(params, GenerateParams)
-        infos = self.chain(runtime, params.model or "")
-        return infos[0].provider if len(infos) == 1 else None  # a route decides when it runs
+        return self.provider_of(self.models_for(runtime, params.model or ""))
 
     def queue(self, runtime: Runtime, params: BaseModel) -> str:
         assert isinstance(params, GenerateParams)
-        infos = self.chain(runtime, params.model or "")
-        return "gpu" if any(i.kind == "diffusers" for i in infos) else "cpu"
+        return self.queue_of(self.models_for(runtime, params.model or ""))
 
     def run(self, ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         assert isinstance(params, GenerateParams)

@@ -68,13 +68,18 @@ async def upload_image(
 ) -> dict[str, Any]:
     """Upload an image (for example a photo to stylize). Orientation is applied and metadata
     (EXIF, GPS, XMP) stripped before it is stored."""
-    limit = runtime.settings.images.max_upload_bytes
-    data = await file.read(limit + 1)
+    record = await ingest_upload(runtime, owner, file)
+    return image_links(record, runtime.settings)
+
+
+async def ingest_upload(runtime: Runtime, owner: str, upload: UploadFile) -> ImageRecord:
+    """Read an uploaded file (one byte past the cap is enough to refuse it) and store it as
+    an image of ``owner``; bad input becomes its 413/415/422."""
+    data = await upload.read(runtime.settings.images.max_upload_bytes + 1)
     try:
-        record = await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
+        return await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
     except ImageRejected as exc:
         raise REJECTIONS[exc.code](exc.message) from None
-    return image_links(record, runtime.settings)
 
 
 def _authorised(

@@ -18,13 +18,14 @@ from starlette.concurrency import run_in_threadpool
 
 from atelier.api.deps import JsonBody, RuntimeDep, Submitter, Tasks
 from atelier.errors import AtelierError, ValidationFailed
-from atelier.images.endpoints import REJECTIONS
+from atelier.images.endpoints import ingest_upload
 from atelier.images.models import ImageRecord
-from atelier.images.processing import ImageRejected
 from atelier.images.signing import signed_url
 from atelier.runtime import Runtime
 from atelier.tasks.lifecycle import Event
+from atelier.tasks.models import Task
 from atelier.tasks.schemas import TaskCreate
+from atelier.tasks.service import TaskService
 from atelier.tasks.stream import task_events
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -79,7 +80,9 @@ def parse_size(size: str | None) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-async def wait_for(tasks: Any, runtime: Runtime, owner: str, task_id: str, seconds: float) -> Event:
+async def wait_for(
+    tasks: TaskService, runtime: Runtime, owner: str, task_id: str, seconds: float
+) -> Event:
     events = task_events(tasks, runtime.bus, owner, task_id, 0, 5.0)
     try:
         async with asyncio.timeout(seconds):
@@ -110,6 +113,22 @@ def render(runtime: Runtime, event: Event, response_format: str) -> list[dict[st
     return data
 
 
+async def answer(
+    tasks: TaskService, runtime: Runtime, owner: str, task: Task, response_format: str | None
+) -> dict[str, Any]:
+    """Wait for the task, then answer as OpenAI does (or with its error)."""
+    final = await wait_for(tasks, runtime, owner, task.id, runtime.settings.openai.wait_seconds)
+    if final.type != "completed":
+        error = final.data.get("error") or {}
+        cls = ImageRequestFailed if error.get("code") in BAD_REQUEST_CODES else UpstreamFailed
+        raise cls(
+            error.get("message") or f"the task {final.type}",
+            details={"task_id": task.id, "code": error.get("code")},
+        )
+    data = await run_in_threadpool(render, runtime, final, response_format or "b64_json")
+    return {"created": int(task.created_at.timestamp()), "data": data}
+
+
 @router.post("/images/generations", dependencies=[JsonBody])
 async def create_image(
     body: GenerationRequest,
@@ -133,16 +152,7 @@ async def create_image(
     task, _ = await run_in_threadpool(
         tasks.create, owner, TaskCreate(kind="generate", params=params), idempotency_key
     )
-    final = await wait_for(tasks, runtime, owner, task.id, runtime.settings.openai.wait_seconds)
-    if final.type != "completed":
-        error = final.data.get("error") or {}
-        cls = ImageRequestFailed if error.get("code") in BAD_REQUEST_CODES else UpstreamFailed
-        raise cls(
-            error.get("message") or f"the task {final.type}",
-            details={"task_id": task.id, "code": error.get("code")},
-        )
-    data = await run_in_threadpool(render, runtime, final, body.response_format or "b64_json")
-    return {"created": int(task.created_at.timestamp()), "data": data}
+    return await answer(tasks, runtime, owner, task, body.response_format)
 
 
 @router.post("/images/edits")
@@ -163,11 +173,7 @@ async def edit_image(
     the offline stylizer."""
     if size not in (None, "auto"):
         parse_size(size)  # validated for compatibility; the output keeps the input's size
-    data = await image[0].read(runtime.settings.images.max_upload_bytes + 1)
-    try:
-        record = await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
-    except ImageRejected as exc:
-        raise REJECTIONS[exc.code](exc.message) from None
+    record = await ingest_upload(runtime, owner, image[0])
     known = {m.id for m in runtime.providers.models()} | set(runtime.settings.policy.routes)
     params = {
         "image_id": record.id,
@@ -178,13 +184,7 @@ async def edit_image(
     task, _ = await run_in_threadpool(
         tasks.create, owner, TaskCreate(kind="stylize", params=params)
     )
-    final = await wait_for(tasks, runtime, owner, task.id, runtime.settings.openai.wait_seconds)
-    if final.type != "completed":
-        error = final.data.get("error") or {}
-        cls = ImageRequestFailed if error.get("code") in BAD_REQUEST_CODES else UpstreamFailed
-        raise cls(error.get("message") or f"the task {final.type}", details={"task_id": task.id})
-    data_out = await run_in_threadpool(render, runtime, final, response_format or "b64_json")
-    return {"created": int(task.created_at.timestamp()), "data": data_out}
+    return await answer(tasks, runtime, owner, task, response_format)
 
 
 @router.get("/models")

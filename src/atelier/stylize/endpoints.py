@@ -8,8 +8,7 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from atelier.api.deps import RuntimeDep, Submitter, Tasks
-from atelier.images.endpoints import REJECTIONS
-from atelier.images.processing import ImageRejected
+from atelier.images.endpoints import ingest_upload
 from atelier.tasks.schemas import TaskCreate, TaskCreated
 
 router = APIRouter(prefix="/api/v1", tags=["stylize"])
@@ -35,11 +34,7 @@ async def stylize(
 ) -> TaskCreated:
     """Upload the photo (validated, turned upright, metadata stripped) and create a
     `stylize` task for it. Same as `POST /api/v1/images` then `POST /api/v1/tasks`."""
-    data = await photo.read(runtime.settings.images.max_upload_bytes + 1)
-    try:
-        record = await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
-    except ImageRejected as exc:
-        raise REJECTIONS[exc.code](exc.message) from None
+    record = await ingest_upload(runtime, owner, photo)
     params = {
         "image_id": record.id,
         "style": style,

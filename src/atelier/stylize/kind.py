@@ -15,8 +15,7 @@ from atelier.images.schemas import image_links
 from atelier.prompts.builder import PromptBuilder
 from atelier.prompts.mapping import PROVIDERS
 from atelier.prompts.presets import PresetLibrary
-from atelier.providers.base import ImageToImageRequest, ModelInfo
-from atelier.providers.registry import UnknownModel
+from atelier.providers.base import ImageToImageRequest
 from atelier.runtime import Runtime
 from atelier.tasks.kinds import RunContext, TaskKind, register
 
@@ -58,27 +57,12 @@ def library(runtime: Runtime) -> PresetLibrary:
 class StylizeKind(TaskKind):
     name = "stylize"
     params_model = StylizeParams
-
-    def _infos(self, runtime: Runtime, model: str) -> list[ModelInfo]:
-        route = runtime.settings.policy.routes.get(model)
-        names = [*route.candidates, *route.fallback] if route is not None else [model]
-        try:
-            infos = [runtime.providers.resolve(n).info for n in dict.fromkeys(names)]
-        except UnknownModel as exc:
-            raise ValidationFailed(
-                str(exc), details={"field": "model", "allowed": exc.available}
-            ) from None
-        for info in infos:
-            if "image_to_image" not in info.capabilities:
-                raise ValidationFailed(
-                    f"model {info.id} cannot take an input image", details={"field": "model"}
-                )
-        return infos
+    capability = "image_to_image"
 
     def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> StylizeParams:
         assert isinstance(params, StylizeParams)
         model = params.model or runtime.settings.stylize.default_model
-        self._infos(runtime, model)
+        self.models_for(runtime, model)
         with runtime.db.read() as s:
             record = runtime.images.get(s, params.image_id, owner)
         if record is None:
@@ -102,13 +86,11 @@ class StylizeKind(TaskKind):
 
     def queue(self, runtime: Runtime, params: BaseModel) -> str:
         assert isinstance(params, StylizeParams)
-        infos = self._infos(runtime, params.model or "")
-        return "gpu" if any(i.kind == "diffusers" for i in infos) else "cpu"
+        return self.queue_of(self.models_for(runtime, params.model or ""))
 
     def provider(self, runtime: Runtime, params: BaseModel) -> str | None:
         assert isinstance(params, StylizeParams)
-        infos = self._infos(runtime, params.model or "")
-        return infos[0].provider if len(infos) == 1 else None
+        return self.provider_of(self.models_for(runtime, params.model or ""))
 
     def run(self, ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         assert isinstance(params, StylizeParams)
@@ -120,7 +102,7 @@ class StylizeKind(TaskKind):
         photo = Image.open(io.BytesIO(runtime.storage.get(record.storage_key))).convert("RGB")
         side = runtime.settings.stylize.max_side
         photo.thumbnail((side, side), Image.Resampling.LANCZOS)  # never upscales
-        first = self._infos(runtime, params.model or "")[0]
+        first = self.models_for(runtime, params.model or "")[0]
         spec = first.provider if first.provider in PROVIDERS else "procedural"
         built = PromptBuilder(library(runtime)).build(
             params.style, params.location, params.text, params.language, spec

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from atelier.errors import ValidationFailed
+from atelier.providers.base import ModelInfo
+from atelier.providers.registry import UnknownModel
 
 if TYPE_CHECKING:
     from atelier.images.service import PreparedImages
@@ -31,6 +33,39 @@ class RunContext:
 class TaskKind(ABC):
     name: ClassVar[str]
     params_model: ClassVar[type[BaseModel]]
+    #: What the kind's models must be able to do, when it runs on models.
+    capability: ClassVar[str | None] = None
+
+    def models_for(self, runtime: Runtime, model: str) -> list[ModelInfo]:
+        """Every model a task naming ``model`` (a model id or a route) may run on, each
+        checked for the kind's capability; bad names are a 422 listing the allowed ones."""
+        routes = runtime.settings.policy.routes
+        route = routes.get(model)
+        names = [*route.candidates, *route.fallback] if route is not None else [model]
+        try:
+            infos = [runtime.providers.resolve(n).info for n in dict.fromkeys(names)]
+        except UnknownModel as exc:
+            raise ValidationFailed(
+                f"unknown model {model!r}" if route is None else str(exc),
+                details={"field": "model", "allowed": sorted({*exc.available, *routes})},
+            ) from None
+        for info in infos:
+            if self.capability is not None and self.capability not in info.capabilities:
+                raise ValidationFailed(
+                    f"model {info.id} cannot do {self.capability.replace('_', '-')}",
+                    details={"field": "model"},
+                )
+        return infos
+
+    @staticmethod
+    def queue_of(infos: list[ModelInfo]) -> str:
+        """Diffusion models run on GPU workers; everything else on CPU workers."""
+        return "gpu" if any(i.kind == "diffusers" for i in infos) else "cpu"
+
+    @staticmethod
+    def provider_of(infos: list[ModelInfo]) -> str | None:
+        """The provider, when one model is named; a route decides when the task runs."""
+        return infos[0].provider if len(infos) == 1 else None
 
     def validate(self, runtime: Runtime, raw: dict[str, Any], owner: str) -> BaseModel:
         """Validate and complete params at submission (e.g. pick a seed), so every attempt of

@@ -12,6 +12,7 @@ import random
 import threading
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -186,8 +187,6 @@ def _fail_or_retry(
         delay = backoff(q.retry_base_delay, q.retry_max_delay, attempts)
         if retry_after is not None:
             delay = max(delay, retry_after)
-        due = utcnow().timestamp() + delay
-        from datetime import UTC, datetime
 
         with runtime.db.session() as s:
             moved = lifecycle.transition(
@@ -200,7 +199,7 @@ def _fail_or_retry(
                     "error_message": message,
                     "claim_token": None,
                     "lease_expires_at": None,
-                    "dispatch_at": datetime.fromtimestamp(due, UTC),
+                    "dispatch_at": utcnow() + timedelta(seconds=delay),
                 },
             )
         if moved is None:
