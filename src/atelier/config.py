@@ -12,7 +12,43 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atelier.config_features import (
+    GenerationSettings,
+    LibraryApiEmbedderSettings,
+    LibrarySettings,
+    LibraryVlmSettings,
+    MangaChatSettings,
+    MangaSettings,
+)
+from atelier.config_platform import (
+    AdminLimitSettings,
+    AnonLimitSettings,
+    ContentAction,
+    LimitSettings,
+    RetentionSettings,
+    SafetySettings,
+    UserLimitSettings,
+    WebhookSettings,
+)
 from atelier.images.watermark import WatermarkPolicy
+
+# the feature and platform sections live in their own modules and are re-exported here
+__all__ = [  # noqa: RUF022 (grouped by section)
+    "GenerationSettings",
+    "LibraryApiEmbedderSettings",
+    "LibrarySettings",
+    "LibraryVlmSettings",
+    "MangaChatSettings",
+    "MangaSettings",
+    "AdminLimitSettings",
+    "AnonLimitSettings",
+    "ContentAction",
+    "LimitSettings",
+    "RetentionSettings",
+    "SafetySettings",
+    "UserLimitSettings",
+    "WebhookSettings",
+]
 
 DEFAULT_SECRET = "atelier-local-dev-secret-change-me"
 
@@ -120,12 +156,85 @@ class S3Settings(BaseModel):
     )
 
 
+class StorageEndpointSettings(BaseModel):
+    """One endpoint of multi-endpoint storage (see docs/storage.md)."""
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        description="Stable identifier: lower-case letters, digits, `-` and `_`.",
+    )
+    name: str = Field(default="", max_length=128, description="Display name; default the id.")
+    type: Literal["local", "s3"] = Field(default="local", description="`local` or `s3`.")
+    role: Literal["primary", "backup"] = Field(
+        default="backup", description="Writes go to the primary; backups receive copies."
+    )
+    read_priority: int = Field(
+        default=100, ge=0, le=1_000_000, description="Reads try lower values first."
+    )
+    read_weight: float = Field(
+        default=1.0, ge=0, le=1_000_000, description="Weighted choice among equal priorities."
+    )
+    state: Literal["active", "draining", "down"] = Field(
+        default="active", description="Initial state (the database owns it afterwards)."
+    )
+    root: Path | None = Field(default=None, description="Directory of a `local` endpoint.")
+    s3: S3Settings = Field(default_factory=S3Settings, description="Bucket of an `s3` endpoint.")
+
+
+class StorageReplicationSettings(BaseModel):
+    interval: float = Field(
+        default=5.0, gt=0, description="Seconds between replication passes (in each worker)."
+    )
+    batch: int = Field(default=200, ge=1, description="Replicas copied or deleted per pass.")
+    retry_base_delay: float = Field(
+        default=2.0, ge=0, description="Base of a failed copy's exponential backoff, seconds."
+    )
+    retry_max_delay: float = Field(default=600.0, ge=0, description="Cap of that backoff.")
+    claim_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A replica being copied is not taken by another worker for this long.",
+    )
+    plan_interval: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds between full checks that every active endpoint holds every object "
+        "(new endpoints are checked at once).",
+    )
+
+
 class StorageSettings(BaseModel):
     backend: Literal["local", "s3"] = Field(default="local", description="Object storage.")
     local_root: Path | None = Field(
         default=None, description="Directory for the local backend; default `<data_dir>/storage`."
     )
     s3: S3Settings = Field(default_factory=S3Settings)
+    endpoints: list[StorageEndpointSettings] = Field(
+        default_factory=list,
+        description='Extra storage endpoints, as JSON, e.g. `[{"id": "backup", "type": '
+        '"s3", "role": "backup", "s3": {"bucket": "atelier-copy"}}]`. The '
+        "single backend above is the primary endpoint `default` unless an entry has that id. "
+        "Setting any turns multi-endpoint storage on (docs/storage.md).",
+    )
+    multi: bool = Field(
+        default=False,
+        description="Multi-endpoint storage even with no `endpoints` (endpoints are then added "
+        "at run time through the admin API or CLI).",
+    )
+    health_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between health probes of each endpoint."
+    )
+    refresh_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a process keeps its view of the endpoint table before reading it "
+        "again (admin changes reach every process within this).",
+    )
+    replication: StorageReplicationSettings = Field(default_factory=StorageReplicationSettings)
+
+    @property
+    def multi_enabled(self) -> bool:
+        return self.multi or bool(self.endpoints)
 
 
 class ImageSettings(BaseModel):
@@ -153,6 +262,44 @@ class AuthSettings(BaseModel):
     )
     cookie_name: str = Field(default="atelier_session", description="Session cookie name.")
     cookie_secure: bool = Field(default=False, description="Mark the cookie `Secure`.")
+    registration_open: bool = Field(
+        default=True,
+        description="Anyone may register with `POST /api/v1/auth/register`; when false, "
+        "accounts are made with `atelier admin create-user`.",
+    )
+    first_user_admin: bool = Field(
+        default=True, description="The first account registered becomes an admin."
+    )
+    access_ttl_seconds: int = Field(
+        default=900, ge=1, description="Lifetime of an account's access token (JWT)."
+    )
+    refresh_ttl_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=60,
+        description="Lifetime of a refresh token; each refresh rotates it and starts a new one.",
+    )
+    password_time_cost: int = Field(
+        default=3,
+        ge=1,
+        description="argon2id passes; hashes made with other values are rehashed at the next "
+        "login.",
+    )
+    password_memory_kib: int = Field(
+        default=65536, ge=8, description="argon2id memory per hash, KiB."
+    )
+    password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes.")
+    login_max_failures: int = Field(
+        default=10,
+        ge=1,
+        description="Failed logins per email and client address within `login_window_seconds` "
+        "before further attempts get 429 (counted in each API process).",
+    )
+    login_window_seconds: float = Field(
+        default=900.0, gt=0, description="Sliding window of the login throttle, seconds."
+    )
+    api_keys_per_user: int = Field(
+        default=50, ge=1, description="Most API keys (not revoked) one account may hold."
+    )
 
 
 class VolcengineSettings(BaseModel):
@@ -257,6 +404,113 @@ class StylizeSettings(BaseModel):
     )
 
 
+EraseInpainter = Literal["auto", "opencv", "lama", "diffusers"]
+EraseFallback = Literal["opencv", "lama", "diffusers"]
+
+
+def _erase_fallback() -> list[EraseFallback]:
+    return ["lama", "opencv"]
+
+
+class EraseSettings(BaseModel):
+    inpainter: EraseInpainter = Field(
+        default="auto",
+        description="What redraws the erased pixels: `opencv` (Telea, always there), `lama` "
+        "(the LaMa ONNX model `lama_model`), `diffusers` (the inpainting pipeline "
+        "`diffusers_model`, GPU queue) or `auto` (diffusers with a GPU, else LaMa when its file "
+        "is there, else OpenCV). A task may name one.",
+    )
+    fallback: list[EraseFallback] = Field(
+        default_factory=_erase_fallback,
+        description="Inpainters tried in order when the chosen one is missing or fails; "
+        "OpenCV always ends the chain.",
+    )
+    opencv_method: Literal["telea", "ns"] = Field(
+        default="telea", description="OpenCV's inpainting method: `telea` or `ns` (Navier-Stokes)."
+    )
+    opencv_radius: int = Field(
+        default=3, ge=1, le=20, description="Neighbourhood radius of OpenCV inpainting, pixels."
+    )
+    lama_model: str = Field(
+        default="lama_fp32.onnx",
+        description="LaMa ONNX file under `providers.models_dir` (or an absolute path): inputs "
+        "`image` (1x3xHxW, 0..1) and `mask` (1x1xHxW), output the picture.",
+    )
+    diffusers_model: str = Field(
+        default="",
+        description="Diffusers inpainting pipeline for `inpainter=diffusers`: a directory under "
+        "`providers.models_dir`, an absolute path or a Hugging Face repo id in the local cache.",
+    )
+    diffusers_steps: int = Field(
+        default=20, ge=1, le=100, description="Denoising steps of the diffusers inpainter."
+    )
+    diffusers_size: int = Field(
+        default=512,
+        ge=64,
+        le=2048,
+        description="Side of the square the diffusers inpainter works at.",
+    )
+    diffusers_prompt: str = Field(
+        default="clean background, seamless, no text, no watermark",
+        description="Prompt of the diffusers inpainter.",
+    )
+    segmenter: Literal["auto", "onnx", "people", "classical", "none"] = Field(
+        default="auto",
+        description="Subject segmentation: `onnx` (`segmenter_model`), `people` (face and body "
+        "detection + GrabCut), `classical` (GrabCut from the centre), `none`, or `auto` (the "
+        "ONNX model when configured; without one, people then classical, and only for a "
+        "background redraw). Each falls back to the next.",
+    )
+    segmenter_model: str = Field(
+        default="",
+        description="Segmentation ONNX file under `providers.models_dir`: U²-Net / IS-Net, "
+        "BiRefNet, MODNet, or a SAM image encoder (with `sam_decoder_model`).",
+    )
+    segmenter_family: Literal["auto", "u2net", "isnet", "birefnet", "modnet", "sam"] = Field(
+        default="auto",
+        description="Pre- and post-processing of `segmenter_model`; `auto` guesses from the "
+        "file name.",
+    )
+    sam_decoder_model: str = Field(
+        default="", description="The SAM mask decoder ONNX file, for `segmenter_family=sam`."
+    )
+    min_confidence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Text read with less confidence is left alone."
+    )
+    detection_side: int = Field(
+        default=1280,
+        ge=256,
+        le=4096,
+        description="Text detection runs at the photo's size, scaled down to this longest side.",
+    )
+    max_side: int = Field(
+        default=2048, ge=64, description="Photos are scaled down to this longest side first."
+    )
+    mask_margin: int = Field(
+        default=1,
+        ge=0,
+        le=20,
+        description="Pixels the glyph mask is grown by (anti-aliasing, compression ringing).",
+    )
+    second_pass_dilation: int = Field(
+        default=3,
+        ge=0,
+        le=50,
+        description="When text is still read after erasing, the first mask of its lines is "
+        "grown by this many pixels (and what remains of the letters is masked) for a second "
+        "pass.",
+    )
+    quality_score: bool = Field(
+        default=True, description="Compute the BRISQUE no-reference quality score."
+    )
+    onnx_threads: int = Field(
+        default=0, ge=0, description="Threads per ONNX model (OCR included); 0: ONNX Runtime's."
+    )
+    model_idle_seconds: float = Field(
+        default=600.0, gt=0, description="ONNX and diffusers models unused this long are evicted."
+    )
+
+
 class PromptSettings(BaseModel):
     user_dir: Path | None = Field(
         default=None,
@@ -287,53 +541,6 @@ class OpenAICompatSettings(BaseModel):
     )
 
 
-class WebhookSettings(BaseModel):
-    secret: SecretStr = Field(
-        default=SecretStr(""),
-        description="Signing secret (`whsec_<base64>`, Standard Webhooks). Empty: derived from "
-        "`ATELIER_SECRET_KEY`.",
-    )
-    timeout: float = Field(default=10.0, gt=0, description="Seconds per delivery attempt.")
-    max_attempts: int = Field(default=6, ge=1, description="Delivery attempts per event.")
-    retry_base_delay: float = Field(
-        default=2.0, ge=0, description="Base of the exponential delivery backoff, seconds."
-    )
-    retry_max_delay: float = Field(
-        default=600.0, ge=0, description="Cap of the delivery backoff, seconds."
-    )
-    allow_private: bool = Field(
-        default=False,
-        description="Allow webhooks to loopback, private and link-local addresses.",
-    )
-
-
-class LimitSettings(BaseModel):
-    submit_per_minute: int = Field(
-        default=0,
-        ge=0,
-        description="Task submissions per owner per minute, per API process (token bucket); "
-        "0 turns the limit off. Over it: 429 `rate_limit_exceeded` with `Retry-After`.",
-    )
-    submit_burst: int = Field(
-        default=20,
-        ge=1,
-        description="Submissions an owner may make at once before the rate applies.",
-    )
-
-
-class GenerationSettings(BaseModel):
-    default_model: str = Field(default="procedural", description="Text-to-image model id.")
-    enable_noop: bool = Field(
-        default=False,
-        description="Offer the `noop` model (instant solid images) used to measure job-core "
-        "overhead in benchmarks.",
-    )
-    max_width: int = Field(default=2048, ge=64, description="Largest width accepted.")
-    max_height: int = Field(default=2048, ge=64, description="Largest height accepted.")
-    max_images: int = Field(default=8, ge=1, description="Most images per task.")
-    max_steps: int = Field(default=100, ge=1, description="Most steps per task.")
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ATELIER_",
@@ -358,8 +565,23 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Log level.")
     log_json: bool = Field(default=False, description="Structured JSON logs.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `GET /metrics` requires `Authorization: Bearer <token>`.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the admin API (`/api/v1/admin/...`); unset, it answers "
+        "403 `admin_disabled`.",
+    )
     max_request_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1, description="Largest request body accepted."
+    )
+    web_dir: Path | None = Field(
+        default=None,
+        description="The built web UI served at `/` (`npm run build` output). Default: "
+        "`web/dist` of the source checkout (editable installs); when missing, `/` says how "
+        "to build it.",
     )
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -375,12 +597,17 @@ class Settings(BaseSettings):
     openai: OpenAICompatSettings = Field(default_factory=OpenAICompatSettings)
     prompts: PromptSettings = Field(default_factory=PromptSettings)
     stylize: StylizeSettings = Field(default_factory=StylizeSettings)
+    erase: EraseSettings = Field(default_factory=EraseSettings)
     watermark: WatermarkPolicy = Field(
         default_factory=WatermarkPolicy,
         description="Watermarks on generated images per owner class, as JSON, e.g. "
         '`{"classes": {"anonymous": {"text": "Atelier", "corner": "bottom-right"}}}`.',
     )
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    manga: MangaSettings = Field(default_factory=MangaSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

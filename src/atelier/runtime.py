@@ -17,6 +17,7 @@ from atelier.storage.factory import build_storage
 if TYPE_CHECKING:
     from celery import Celery
 
+    from atelier.tasks.writer import TaskWriter
     from atelier.worker.dispatch import Dispatcher
 
 
@@ -31,8 +32,10 @@ class Runtime:
     policy: ProviderPolicy
     celery: Celery
     dispatcher: Dispatcher
+    writer: TaskWriter
 
     def close(self) -> None:
+        self.writer.close()
         self.dispatcher.close()
         self.policy.close()
         self.providers.close()
@@ -41,14 +44,16 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
+    from atelier.tasks.writer import TaskWriter
     from atelier.worker.celery_app import create_celery
     from atelier.worker.dispatch import Dispatcher
 
     db = Database(settings)
-    storage = build_storage(settings)
+    storage = build_storage(settings, db)
     providers = build_registry(settings)
     celery = create_celery(settings)
     bus = build_bus(settings, db, worker=worker)
+    dispatcher = Dispatcher(celery, bus)
     return Runtime(
         settings=settings,
         db=db,
@@ -58,5 +63,6 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
         providers=providers,
         policy=ProviderPolicy(settings.policy, providers, db, storage),
         celery=celery,
-        dispatcher=Dispatcher(celery, bus),
+        dispatcher=dispatcher,
+        writer=TaskWriter(db, dispatcher, bus),
     )

@@ -22,8 +22,9 @@ def test_non_json_body_is_415(profile: Profile) -> None:
 
 
 def test_submission_rate_limit(profile: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ATELIER_LIMITS__SUBMIT_PER_MINUTE", "6")
-    monkeypatch.setenv("ATELIER_LIMITS__SUBMIT_BURST", "2")
+    monkeypatch.setenv("ATELIER_LIMITS__ENABLED", "on")
+    monkeypatch.setenv("ATELIER_LIMITS__ANON__SUBMITS_PER_MINUTE", "6")
+    monkeypatch.setenv("ATELIER_LIMITS__ANON__SUBMIT_BURST", "2")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     with api(settings) as client:
         h = login(client)

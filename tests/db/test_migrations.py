@@ -29,3 +29,14 @@ def test_downgrade_and_upgrade_again(profile: Profile) -> None:
     assert not {"tasks", "task_events", "images"} & current_tables(profile.settings)
     upgrade(profile.settings)
     assert {"tasks", "task_events", "images"} <= current_tables(profile.settings)
+
+
+def test_processes_starting_together_migrate_one_after_the_other(profile: Profile) -> None:
+    """API replicas and workers all run the migrations at start: concurrent upgrades of an
+    empty database must all succeed (an advisory lock serialises them on PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(upgrade, profile.settings) for _ in range(4)]:
+            future.result(timeout=120)
+    assert {"tasks", "task_events", "images"} <= current_tables(profile.settings)

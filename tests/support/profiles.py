@@ -29,6 +29,9 @@ FAST = {
     "ATELIER_QUEUE__REDISPATCH_AFTER": "5",
     "ATELIER_QUEUE__POLL_INTERVAL": "0.02",
     "ATELIER_EVENTS__HEARTBEAT_SECONDS": "1",
+    # every made image is tagged for the library by default; tests that count tasks or
+    # queue depth see only their own (tests/library turns it back on)
+    "ATELIER_LIBRARY__AUTO_TAG_GENERATED": "false",
 }
 
 

@@ -1,4 +1,9 @@
-"""FastAPI dependencies shared by the routers."""
+"""FastAPI dependencies shared by the routers.
+
+``Owner`` is who owns what the request reads or makes: a user (access token or API key,
+``user:<uuid>``) or an anonymous session (``anon:<uuid>``, started on first use). A read-only
+API key is refused (403 ``insufficient_scope``) on any method but GET/HEAD/OPTIONS.
+``CurrentUser``, ``require_role`` and ``require_scope`` are for endpoints that need more."""
 
 from __future__ import annotations
 
@@ -6,7 +11,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from atelier.accounts.sessions import resolve_owner
+from atelier.accounts.auth import (
+    Caller,
+    CurrentUser,
+    current_user,
+    is_admin,
+    require_role,
+    require_scope,
+    resolve_caller,
+    resolve_owner,
+)
 from atelier.api.ratelimit import TokenBuckets
 from atelier.errors import UnsupportedMediaType
 from atelier.runtime import Runtime
@@ -40,7 +54,24 @@ async def submit_owner(request: Request, owner: Annotated[str, Depends(resolve_o
 
 
 Owner = Annotated[str, Depends(resolve_owner)]
+CallerDep = Annotated[Caller, Depends(resolve_caller)]
+Admin = Annotated[Caller, Depends(require_role("admin"))]
 Submitter = Annotated[str, Depends(submit_owner)]
 JsonBody = Depends(json_body)
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 Tasks = Annotated[TaskService, Depends(task_service)]
+
+__all__ = [
+    "Admin",
+    "CallerDep",
+    "CurrentUser",
+    "JsonBody",
+    "Owner",
+    "RuntimeDep",
+    "Submitter",
+    "Tasks",
+    "current_user",
+    "is_admin",
+    "require_role",
+    "require_scope",
+]

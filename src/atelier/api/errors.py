@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atelier.errors import AtelierError, RateLimitExceeded
@@ -105,6 +106,22 @@ def install(app: FastAPI) -> None:
         code = STATUS_CODES.get(exc.status_code, "http_error")
         return respond(
             request, exc.status_code, code, str(exc.detail), None, dict(exc.headers or {})
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the validation let through (PostgreSQL text cannot
+        # hold a NUL character; a number past a column's range): the input's fault
+        log.warning(
+            "database refused a value on %s %s: %s", request.method, request.url.path, exc.orig
+        )
+        status = 400 if request.url.path.startswith("/v1/") else 422
+        return respond(
+            request,
+            status,
+            "validation_error",
+            "a value cannot be stored (for example a NUL character in text)",
+            None,
         )
 
     @app.exception_handler(Exception)

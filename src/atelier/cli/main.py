@@ -14,12 +14,30 @@ from typing import Annotated
 
 import typer
 
+from atelier.accounts.cli import create_user as create_user_command
+from atelier.accounts.cli import users as users_command
 from atelier.config import get_settings
+from atelier.erase.cli import erase as erase_command
+from atelier.library.cli import library_app
+from atelier.library.cli import search as search_command
+from atelier.limits.cli import quotas_command
 from atelier.logging import configure_logging
+from atelier.manga.cli import manga as manga_command
+from atelier.storage.cli import storage_admin
+from atelier.system.purge_cli import purge as purge_command
 
 app = typer.Typer(help="Atelier: a self-hosted AI image platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+admin_app = typer.Typer(
+    help="Administration, on the configured database (no server needed).", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+admin_app.add_typer(storage_admin, name="storage")
+admin_app.command("create-user")(create_user_command)
+admin_app.command("users")(users_command)
+admin_app.command("purge")(purge_command)
+admin_app.command("quotas")(quotas_command)
 
 
 @app.command()
@@ -62,6 +80,7 @@ def serve(
             port=port or settings.port,
             log_level=settings.log_level.lower(),
             proxy_headers=True,
+            forwarded_allow_ips=settings.limits.trusted_proxies,  # as the rate limits
         )
     finally:
         if supervisor is not None:
@@ -206,6 +225,12 @@ def stylize(
     else:
         code = run_local("stylize", params, output, photo)
     raise typer.Exit(code)
+
+
+app.command("erase")(erase_command)
+app.command("manga")(manga_command)
+app.add_typer(library_app, name="library")
+app.command("search")(search_command)
 
 
 @app.command()

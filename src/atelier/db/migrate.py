@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from atelier.config import Settings
 from atelier.db.engine import build_engine
@@ -21,8 +23,30 @@ def alembic_config(settings: Settings) -> Config:
     return cfg
 
 
+#: PostgreSQL advisory lock held while migrating, so API replicas and workers that start
+#: together migrate one after the other instead of racing on the same DDL.
+MIGRATION_LOCK = 0x61746C72  # "atlr"
+
+
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    command.upgrade(alembic_config(settings), revision)
+    engine = build_engine(settings)
+    try:
+        if engine.dialect.name == "sqlite":
+            with _file_lock(settings.data_dir / ".migrate.lock"):
+                command.upgrade(alembic_config(settings), revision)
+            return
+        if engine.dialect.name != "postgresql":
+            command.upgrade(alembic_config(settings), revision)
+            return
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                command.upgrade(alembic_config(settings), revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
+    finally:
+        engine.dispose()
 
 
 def downgrade(settings: Settings, revision: str) -> None:
@@ -35,3 +59,21 @@ def current_tables(settings: Settings) -> set[str]:
         return set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (SQLite: the API and its worker
+    starting together), where the platform has ``fcntl``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # no fcntl (Windows): SQLite's own locking only
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -25,6 +25,7 @@ from atelier.tasks.models import TaskEvent
 
 log = logging.getLogger(__name__)
 CHANNEL = "atelier:events"
+IDLE_REFRESH = 1.0  # seconds between position refreshes of a tail nobody listens to
 
 
 class Subscription:
@@ -51,8 +52,11 @@ class Subscription:
 
     async def get(self, wait: float) -> Event | None:
         """The next event, or ``None`` after ``wait`` seconds without one."""
+        # ``asyncio.timeout``, not ``wait_for``: on 3.11 ``wait_for`` swallows a cancellation
+        # that races the queue's answer, and a caller's own deadline would then never fire
         try:
-            return await asyncio.wait_for(self.queue.get(), wait)
+            async with asyncio.timeout(wait):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
@@ -163,12 +167,20 @@ class DatabaseTailBus:
 
     async def _run(self) -> None:
         assert self._wake is not None
+        loop = asyncio.get_running_loop()
+        idle_since = loop.time()
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if not self.fanout.has_subscribers:
+                    # nobody listens: only keep the position roughly current (a subscriber
+                    # arriving later is served from there, at most ``IDLE_REFRESH`` behind)
+                    if loop.time() - idle_since < IDLE_REFRESH:
+                        continue
+                    idle_since = loop.time()
                     newest = await asyncio.to_thread(self._max_id)
                     # checked again after the query: a subscriber that arrived meanwhile must
                     # get the rows from the old position, so do not skip past them

@@ -19,6 +19,7 @@ class GenerateKind(TaskKind):
     name = "generate"
     params_model = GenerateParams
     capability = "text_to_image"
+    validation_blocks = False  # models and presets are in memory
 
     def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> GenerateParams:
         assert isinstance(params, GenerateParams)

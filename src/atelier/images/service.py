@@ -21,6 +21,7 @@ from atelier.config import Settings
 from atelier.db.base import utcnow
 from atelier.images import processing, watermark
 from atelier.images.models import ImageRecord
+from atelier.safety import images as content_safety
 from atelier.storage.base import StorageBackend
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class PreparedImages:
 
     records: list[ImageRecord] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    #: NSFW verdicts of the images stored, by image id (a task's ``result.safety``)
+    safety: dict[str, content_safety.Verdict] = field(default_factory=dict)
 
 
 class ImageService:
@@ -50,13 +53,21 @@ class ImageService:
         seed: int | None = None,
         fmt: processing.OutputFormat | None = None,
         origin: dict[str, str] | None = None,
+        prefix: str | None = None,
     ) -> ImageRecord:
         """Store an image. ``origin`` (model, provider) marks a generated one: it gets the
-        owner class's watermark and, if configured, a provenance record."""
+        owner class's watermark and, if configured, a provenance record. ``prefix`` groups
+        the objects of one job under one storage folder (e.g. ``manga/<task id>``)."""
         image_id = str(uuid.uuid4())
         image = processing.normalize(image)
+        # NSFW check before anything is written: a generated image (``origin``) is an output,
+        # one of no task an upload (``ingest``, library imports); either may be refused
+        verdict = None
         if origin is not None:
+            image, verdict = content_safety.check(self.settings.safety, "output", image)
             image = self.settings.watermark.apply(image, watermark.owner_class(owner))
+        elif task_id is None:
+            image, verdict = content_safety.check(self.settings.safety, "upload", image)
         encoded = processing.encode(image, fmt or self.settings.images.output_format)
         if origin is not None and self.settings.images.provenance and encoded.format == "png":
             prov = watermark.provenance(
@@ -67,7 +78,7 @@ class ImageService:
             )
             encoded = replace(encoded, data=watermark.embed_provenance(encoded.data, prov))
         thumb = processing.thumbnail(image, self.settings.images.thumbnail_size)
-        base = f"images/{image_id[:2]}/{image_id}"
+        base = f"{prefix}/{image_id}" if prefix else f"images/{image_id[:2]}/{image_id}"
         key = f"{base}.{encoded.format}"
         thumb_key = f"{base}.thumb.webp"
         stored = self.storage.put(key, encoded.data, encoded.content_type)
@@ -92,6 +103,17 @@ class ImageService:
             created_at=utcnow(),
         )
         prepared.records.append(record)
+        if verdict is not None:
+            prepared.safety[image_id] = verdict
+            if verdict.flagged and origin is None:
+                log.warning(
+                    "upload %s of %s: %s (NSFW score %.4f)",
+                    image_id,
+                    owner,
+                    verdict.action,
+                    verdict.score,
+                    extra={"image_id": image_id, "safety": verdict.as_dict()},
+                )
         return record
 
     def ingest(
@@ -101,8 +123,9 @@ class ImageService:
         data: bytes,
     ) -> ImageRecord:
         """An upload: validated (size, format, pixel count), orientation applied, metadata
-        stripped by re-encoding, stored with a thumbnail, recorded. Raises
-        :class:`atelier.images.processing.ImageRejected` for bad input."""
+        stripped by re-encoding, NSFW-checked, stored with a thumbnail, recorded. Raises
+        :class:`atelier.images.processing.ImageRejected` for bad input and
+        :class:`atelier.safety.errors.ContentRejected` for refused content."""
         limits = self.settings.images
         _, decoded = processing.open_image(
             data, max_bytes=limits.max_upload_bytes, max_pixels=limits.max_pixels
@@ -121,12 +144,16 @@ class ImageService:
             raise
         return record
 
-    def discard(self, keys: Iterable[str]) -> None:
+    def discard(self, keys: Iterable[str]) -> list[str]:
+        """Delete objects (whose rows are gone or never were); returns the keys that failed."""
+        failed = []
         for key in keys:
             try:
                 self.storage.delete(key)
             except Exception:
                 log.exception("could not delete stored object %s", key)
+                failed.append(key)
+        return failed
 
     def keys_of_task(self, session: Session, task_id: str) -> list[str]:
         rows = session.execute(

@@ -28,4 +28,5 @@ def signed_url(
 def verify(settings: Settings, image_id: str, variant: str, expires: int, sig: str) -> bool:
     if expires < time.time():
         return False
-    return hmac.compare_digest(_digest(settings, image_id, variant, expires), sig)
+    # bytes: a str with non-ASCII characters (any client can send one) would raise TypeError
+    return hmac.compare_digest(_digest(settings, image_id, variant, expires).encode(), sig.encode())

@@ -83,12 +83,15 @@ def parse_size(size: str | None) -> tuple[int, int]:
 async def wait_for(
     tasks: TaskService, runtime: Runtime, owner: str, task_id: str, seconds: float
 ) -> Event:
-    events = task_events(tasks, runtime.bus, owner, task_id, 0, 5.0)
+    events = task_events(tasks, runtime.bus, owner, task_id, 0, min(5.0, seconds))
+    deadline = asyncio.get_running_loop().time() + seconds
     try:
-        async with asyncio.timeout(seconds):
+        async with asyncio.timeout_at(deadline):
             async for event in events:
                 if event is not None and event.terminal:
                     return event
+                if asyncio.get_running_loop().time() >= deadline:  # a swallowed cancellation
+                    raise TimeoutError
     except TimeoutError:
         raise GatewayTimeout(
             f"the image is not ready after {seconds:g}s; follow /api/v1/tasks/{task_id}",

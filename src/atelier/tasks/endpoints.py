@@ -22,7 +22,7 @@ STATUSES = [s.value for s in TaskStatus]
 
 
 @router.post("/tasks", status_code=201, response_model=TaskCreated, dependencies=[JsonBody])
-def create_task(
+async def create_task(
     body: TaskCreate,
     owner: Submitter,
     tasks: Tasks,
@@ -30,11 +30,11 @@ def create_task(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> TaskCreated:
     """Submit a task. Repeating an `Idempotency-Key` returns the first task (200)."""
-    task, created = tasks.create(owner, body, idempotency_key)
+    task, created = await tasks.create_async(owner, body, idempotency_key)
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    position, estimate = tasks.created_view(task)
+    position, estimate = await tasks.created_view_async(task)
     return TaskCreated(
         task_id=task.id,
         status=task.status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from threading import RLock
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from atelier.errors import ValidationFailed
 from atelier.providers.base import ModelInfo
 from atelier.providers.registry import UnknownModel
+from atelier.safety.prompts import check_params
 
 if TYPE_CHECKING:
     from atelier.images.service import PreparedImages
@@ -30,11 +32,27 @@ class RunContext:
     """``progress(stage, current, total, overall_fraction)``"""
 
 
+class AwaitChildren(Exception):
+    """Raised by :meth:`TaskKind.run` once it has created its child tasks
+    (:func:`atelier.tasks.children.spawn`): the task stays ``processing`` in ``stage``
+    without holding a worker, and ``run`` is called again when every child has finished."""
+
+    def __init__(self, stage: str, total: int) -> None:
+        super().__init__(stage, total)
+        self.stage = stage
+        self.total = total
+
+
 class TaskKind(ABC):
     name: ClassVar[str]
     params_model: ClassVar[type[BaseModel]]
     #: What the kind's models must be able to do, when it runs on models.
     capability: ClassVar[str | None] = None
+    #: Whether :meth:`validate` does I/O (reads the database, storage...): if it does, the
+    #: API validates in a worker thread, not on the event loop.
+    validation_blocks: ClassVar[bool] = True
+    #: Internal kinds (the children of another kind) cannot be submitted by callers.
+    internal: ClassVar[bool] = False
 
     def models_for(self, runtime: Runtime, model: str) -> list[ModelInfo]:
         """Every model a task naming ``model`` (a model id or a route) may run on, each
@@ -77,6 +95,7 @@ class TaskKind(ABC):
                 "invalid params",
                 details=exc.errors(include_url=False, include_context=False),
             ) from None
+        check_params(runtime.settings.safety, params)  # the prompt filter: 422 prompt_rejected
         return self.complete(runtime, params, owner)
 
     def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> BaseModel:
@@ -94,7 +113,9 @@ class TaskKind(ABC):
     @abstractmethod
     def run(self, ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         """Do the work and return the task's result (without the image records, which the
-        runner inserts with the completion)."""
+        runner inserts with the completion). A result with a non-empty ``failures`` list ends
+        the task ``partial`` instead of ``completed`` (a parent some of whose children
+        failed)."""
 
 
 _KINDS: dict[str, TaskKind] = {}
@@ -105,23 +126,40 @@ def register(kind: TaskKind) -> TaskKind:
     return kind
 
 
-def get_kind(name: str) -> TaskKind:
+def get_kind(name: str, *, internal: bool = True) -> TaskKind:
+    """The kind called ``name``; with ``internal=False`` (a caller's submission) the kinds
+    only tasks create are unknown."""
     _load_builtin()
-    try:
-        return _KINDS[name]
-    except KeyError:
+    kind = _KINDS.get(name)
+    if kind is None or (kind.internal and not internal):
         raise ValidationFailed(
             f"unknown task kind {name!r}",
-            details={"field": "kind", "allowed": sorted(_KINDS)},
-        ) from None
+            details={"field": "kind", "allowed": kinds()},
+        )
+    return kind
 
 
 def kinds() -> list[str]:
+    """The kinds a caller may submit."""
     _load_builtin()
-    return sorted(_KINDS)
+    return sorted(name for name, kind in _KINDS.items() if not kind.internal)
+
+
+_builtin_loaded = False
+#: Held while the built-in kinds import, so that a thread asking for a kind meanwhile (a
+#: fresh worker's first tasks run at once) waits for them instead of missing some.
+_builtin_lock = RLock()
 
 
 def _load_builtin() -> None:
-    if not _KINDS:
-        import atelier.generation.kind
-        import atelier.stylize.kind  # noqa: F401  (registers "stylize")
+    """Import the built-in kinds once (they register themselves); kinds registered before
+    (plugins, tests) do not stop them from loading."""
+    global _builtin_loaded
+    with _builtin_lock:
+        if not _builtin_loaded:
+            _builtin_loaded = True
+            import atelier.erase.kind
+            import atelier.generation.kind
+            import atelier.library.kind
+            import atelier.manga.kind
+            import atelier.stylize.kind  # noqa: F401  (registers "stylize")

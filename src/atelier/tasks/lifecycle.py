@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, case, insert, update
+from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from atelier.db.base import utcnow
@@ -146,7 +146,7 @@ def snapshot(task: Task) -> dict[str, Any]:
     }
     if task.error_code:
         data["error"] = {"code": task.error_code, "message": task.error_message}
-    if task.status == TaskStatus.COMPLETED and task.result is not None:
+    if task.status in (TaskStatus.COMPLETED, TaskStatus.PARTIAL) and task.result is not None:
         data["result"] = task.result
     return data
 
@@ -177,7 +177,7 @@ def _cas(session: Session, task_id: str, where: list[Any], values: dict[str, Any
     stmt = (
         update(Task)
         .where(Task.id == task_id, *where)
-        .values(last_seq=Task.last_seq + 1, updated_at=utcnow(), **values)
+        .values(**{"last_seq": Task.last_seq + 1, "updated_at": utcnow(), **values})
         .returning(Task)
         .execution_options(synchronize_session=False)
     )
@@ -206,6 +206,7 @@ def transition(
         where.append(Task.claim_token == holder)
     where.extend(extra_where or [])
     now = utcnow()
+    values.setdefault("updated_at", now)  # one clock reading for every timestamp of the move
     if to == TaskStatus.PROCESSING:
         values.setdefault("started_at", now)
     if to in TERMINAL:
@@ -242,6 +243,100 @@ def claim(
             "stage_total": 0,
         },
     )
+
+
+def resume(
+    session: Session, task_id: str, token: str, lease_seconds: float
+) -> tuple[Task, Event] | None:
+    """A worker takes back a parent that waited for its children (see :func:`park`). Not a
+    new attempt: the parent goes on from where it stopped."""
+    now = utcnow()
+    task = _cas(
+        session,
+        task_id,
+        [
+            Task.status == TaskStatus.PROCESSING.value,
+            Task.waiting_children.is_(True),
+            Task.claim_token.is_(None),
+        ],
+        {
+            "waiting_children": False,
+            "claim_token": token,
+            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "dispatch_at": None,
+        },
+    )
+    if task is None:
+        return None
+    return task, append_event(session, task, EventType.PROGRESS)
+
+
+def park(
+    session: Session,
+    task_id: str,
+    token: str,
+    *,
+    stage: str,
+    current: int,
+    total: int,
+    progress: int,
+) -> tuple[Task, Event] | None:
+    """The attempt holding ``token`` hands its work to child tasks and releases its worker;
+    the task stays ``processing`` and is resumed when the last child has finished."""
+    task = _cas(
+        session,
+        task_id,
+        [Task.status == TaskStatus.PROCESSING.value, Task.claim_token == token],
+        {
+            "waiting_children": True,
+            "claim_token": None,
+            "lease_expires_at": None,
+            "dispatch_at": utcnow(),
+            "progress": case((Task.progress < progress, progress), else_=Task.progress),
+            "stage": stage,
+            "stage_current": current,
+            "stage_total": total,
+        },
+    )
+    if task is None:
+        return None
+    return task, append_event(session, task, EventType.PROGRESS)
+
+
+#: The share of a parent's progress its children cover, in percent: before them the parent
+#: prepares (e.g. writes the scenes), after them it assembles (e.g. lays out the page).
+CHILDREN_PROGRESS = (10, 90)
+
+
+def children_progress(session: Session, parent_id: str) -> tuple[Task, Event, bool] | None:
+    """Count the finished children of a waiting parent into its progress (its stage's
+    ``stage_progress`` becomes finished/total, ``progress`` moves within
+    :data:`CHILDREN_PROGRESS`). Returns (parent, event, all finished), or ``None`` when the
+    parent is not waiting (cancelled, deleted, already resumed)."""
+    low, high = CHILDREN_PROGRESS
+    finished_states = [s.value for s in TERMINAL]
+    total, finished = session.execute(
+        select(
+            func.count(),
+            func.count(case((Task.status.in_(finished_states), 1))),
+        ).where(Task.parent_id == parent_id)
+    ).one()
+    if total == 0:
+        return None
+    pct = low + (high - low) * finished // total
+    task = _cas(
+        session,
+        parent_id,
+        [Task.status == TaskStatus.PROCESSING.value, Task.waiting_children.is_(True)],
+        {
+            "progress": case((Task.progress < pct, pct), else_=Task.progress),
+            "stage_current": finished,
+            "stage_total": total,
+        },
+    )
+    if task is None:
+        return None
+    return task, append_event(session, task, EventType.PROGRESS), finished == total
 
 
 def report_progress(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,6 +49,9 @@ class Task(Base):
         String(36), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True
     )
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # A parent (``processing``) that handed its work to child tasks and released its worker:
+    # it runs again, from where it left off, when the last child has finished.
+    waiting_children: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Dispatch bookkeeping: the claim token of the attempt that holds the lease, when the lease
     # lapses, and when a pending/retrying task is due to be (re)delivered.
     claim_token: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select
+from pydantic import BaseModel
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from atelier.db.base import utcnow
 from atelier.errors import BadRequest, Conflict, NotFound
+from atelier.limits import fairness
+from atelier.limits.positions import Positions
+from atelier.limits.quotas import Quotas
 from atelier.runtime import Runtime
-from atelier.tasks import lifecycle
-from atelier.tasks.kinds import get_kind
+from atelier.tasks import children, lifecycle
+from atelier.tasks.kinds import TaskKind, get_kind
 from atelier.tasks.lifecycle import ACTIVE, TERMINAL, Event, TaskStatus
 from atelier.tasks.models import Task
 from atelier.tasks.schemas import StageProgress, TaskCreate, TaskError, TaskOut
+from atelier.tasks.writer import NewTask
 from atelier.webhooks import service as webhooks
 
+log = logging.getLogger(__name__)
 WAITING = [TaskStatus.PENDING.value, TaskStatus.RETRYING.value]
-# Core statements on the tables (not the ORM entities), parameters given at execution: the
-# compiled form is cached and the ORM's bulk machinery is skipped on the hot path.
-_TASKS: Table = Task.__table__  # type: ignore[assignment]
-INSERT_TASK = insert(_TASKS)
+FINISHED_WITH_RESULT = (TaskStatus.COMPLETED.value, TaskStatus.PARTIAL.value)
 
 
 class Estimator:
@@ -61,7 +68,18 @@ class Estimator:
         return value
 
     def estimate(self, session: Session, kind: str, position: int) -> float:
-        return round(self.average(session, kind) * (position // self.concurrency + 1), 2)
+        return self.scale(self.average(session, kind), position)
+
+    def scale(self, average: float, position: int) -> float:
+        return round(average * (position // self.concurrency + 1), 2)
+
+    def cached(self, kind: str, *, stale: bool = False) -> float | None:
+        """The average when it is fresh (or, with ``stale``, known), without the database."""
+        with self._lock:
+            hit = self._cache.get(kind)
+        if hit is None:
+            return None
+        return hit[0] if stale or time.monotonic() - hit[1] < 5.0 else None
 
 
 class WaitingCounter:
@@ -79,6 +97,14 @@ class WaitingCounter:
                 count, at = self._counts[queue]
                 self._counts[queue] = (count + 1, at)
 
+    def cached(self, queue: str, *, stale: bool = False) -> int | None:
+        """The count when it is fresh (or, with ``stale``, known), without the database."""
+        with self._lock:
+            hit = self._counts.get(queue)
+        if hit is None:
+            return None
+        return hit[0] if stale or time.monotonic() - hit[1] < self.ttl else None
+
     def count(self, session: Session, queue: str) -> int:
         now = time.monotonic()
         with self._lock:
@@ -88,7 +114,7 @@ class WaitingCounter:
         fresh = session.execute(
             select(func.count())
             .select_from(Task)
-            .where(Task.queue == queue, Task.status.in_(WAITING))
+            .where(Task.queue == queue, Task.status.in_(WAITING), Task.dispatch_at.is_not(None))
         ).scalar_one()
         with self._lock:
             self._counts[queue] = (int(fresh), now)
@@ -101,6 +127,10 @@ class TaskService:
         q = runtime.settings.queue
         self.estimator = Estimator(q.default_estimate_seconds, q.embedded_concurrency)
         self.waiting = WaitingCounter()
+        self.quotas = Quotas(runtime)
+        self.positions = Positions(runtime.settings.limits.dispatch_per_owner)
+        self._refreshing = threading.Lock()
+        self._background: set[asyncio.Future[None]] = set()
 
     # -- create --------------------------------------------------------------------------
     def create(
@@ -112,62 +142,112 @@ class TaskService:
         dispatch: bool = True,
     ) -> tuple[Task, bool]:
         """Returns (task, created). A repeated ``Idempotency-Key`` returns the first task.
-        ``dispatch=False`` leaves the task for the caller to run (the local CLI)."""
-        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-            raise BadRequest("Idempotency-Key must be 1 to 255 characters")
-        kind = get_kind(body.kind)
-        params = kind.validate(self.runtime, body.params, owner)
+        ``dispatch=False`` leaves the task for the caller to run (the local CLI). Blocks
+        until the task is committed (by the group-committing :class:`TaskWriter`)."""
+        kind, params, request_hash = self._validate(owner, body, idempotency_key)
         if body.webhook_url is not None:
             webhooks.check_url(body.webhook_url)
-        stored = params.model_dump(mode="json")
-        request_hash = hashlib.sha256(
-            json.dumps([body.kind, body.params, body.webhook_url], sort_keys=True).encode()
-        ).hexdigest()
         if idempotency_key is not None:
             existing = self._by_key(owner, idempotency_key)
             if existing is not None:
                 return self._replay(existing, request_hash), False
-        now = utcnow()
-        task = Task(
-            id=str(uuid.uuid4()),
-            kind=body.kind,
-            owner=owner,
-            queue=kind.queue(self.runtime, params),
-            params=stored,
-            status=TaskStatus.PENDING.value,
-            stage=None,
-            stage_current=0,
-            stage_total=0,
-            progress=0,
-            attempts=0,
-            worker_losses=0,
-            provider=kind.provider(self.runtime, params),
-            webhook_url=body.webhook_url,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            last_seq=1,
-            dispatch_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        row = {c.key: getattr(task, c.key) for c in Task.__table__.columns if c.key != "parent_id"}
-        try:
-            with self.runtime.db.session() as s:
-                s.connection().execute(INSERT_TASK, row)
-                event = lifecycle.append_event(s, task, lifecycle.EventType.CREATED)
-        except IntegrityError:
-            if idempotency_key is None:
-                raise
-            existing = self._by_key(owner, idempotency_key)
-            if existing is None:
-                raise
-            return self._replay(existing, request_hash), False
-        self.waiting.created(task.queue)
-        if dispatch:
-            self.runtime.dispatcher.submit(task.id, task.queue, event)
-        else:
-            self.runtime.bus.publish([event])
+        with self.quotas.admit(owner):
+            task, item = self._new_task(owner, body, kind, params, request_hash, idempotency_key)
+            item.dispatch = dispatch
+            try:
+                self.runtime.writer.write(item)
+            except IntegrityError:
+                return self._after_conflict(owner, idempotency_key, request_hash), False
+        self._written(task, item)
         return task, True
+
+    async def create_async(
+        self, owner: str, body: TaskCreate, idempotency_key: str | None = None
+    ) -> tuple[Task, bool]:
+        """:meth:`create` for the event loop: the common case (a kind whose validation needs
+        no I/O, no webhook, no idempotency key) validates here and awaits the group commit
+        without taking a worker thread; anything else runs :meth:`create` in the pool."""
+        kind = get_kind(body.kind, internal=False)
+        if (
+            kind.validation_blocks
+            or body.webhook_url is not None
+            or idempotency_key is not None
+            or self.quotas.might_apply(owner)  # a quota is counted in the database
+        ):
+            return await run_in_threadpool(self.create, owner, body, idempotency_key)
+        kind, params, request_hash = self._validate(owner, body, None)
+        task, item = self._new_task(owner, body, kind, params, request_hash, None)
+        await self.runtime.writer.write_async(item)
+        self._written(task, item)
+        return task, True
+
+    def _written(self, task: Task, item: NewTask) -> None:
+        # the writer may have held the task back (fair dispatch): it is not in the broker
+        task.dispatch_at = item.row["dispatch_at"]
+        if task.dispatch_at is not None:
+            self.waiting.created(task.queue)
+
+    def _validate(
+        self, owner: str, body: TaskCreate, idempotency_key: str | None
+    ) -> tuple[TaskKind, BaseModel, str]:
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise BadRequest("Idempotency-Key must be 1 to 255 characters")
+        kind = get_kind(body.kind, internal=False)
+        params = kind.validate(self.runtime, body.params, owner)
+        request_hash = hashlib.sha256(
+            json.dumps([body.kind, body.params, body.webhook_url], sort_keys=True).encode()
+        ).hexdigest()
+        return kind, params, request_hash
+
+    def _new_task(
+        self,
+        owner: str,
+        body: TaskCreate,
+        kind: TaskKind,
+        params: BaseModel,
+        request_hash: str,
+        idempotency_key: str | None,
+    ) -> tuple[Task, NewTask]:
+        now = utcnow()
+        row: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "kind": body.kind,
+            "owner": owner,
+            "queue": kind.queue(self.runtime, params),
+            "params": params.model_dump(mode="json"),
+            "status": TaskStatus.PENDING.value,
+            "stage": None,
+            "stage_current": 0,
+            "stage_total": 0,
+            "progress": 0,
+            "attempts": 0,
+            "worker_losses": 0,
+            "provider": kind.provider(self.runtime, params),
+            "webhook_url": body.webhook_url,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "last_seq": 1,
+            "dispatch_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        task = Task(**row)
+        event = {
+            "task_id": task.id,
+            "owner": owner,
+            "seq": 1,
+            "type": str(lifecycle.EventType.CREATED),
+            "data": lifecycle.snapshot(task),
+            "created_at": now,
+        }
+        return task, NewTask(row=row, event=event)
+
+    def _after_conflict(self, owner: str, idempotency_key: str | None, request_hash: str) -> Task:
+        """A unique violation on insert: the same key was used concurrently; replay it."""
+        existing = None if idempotency_key is None else self._by_key(owner, idempotency_key)
+        if existing is None:
+            raise Conflict("the task could not be created; try again")
+        return self._replay(existing, request_hash)
 
     def _by_key(self, owner: str, key: str) -> Task | None:
         with self.runtime.db.read() as s:
@@ -193,18 +273,8 @@ class TaskService:
         return task
 
     def queue_position(self, session: Session, task: Task) -> int | None:
-        if task.status not in WAITING:
-            return None
-        ahead = session.execute(
-            select(func.count())
-            .select_from(Task)
-            .where(
-                Task.queue == task.queue,
-                Task.status.in_(WAITING),
-                Task.created_at < task.created_at,
-            )
-        ).scalar_one()
-        return int(ahead)
+        """How many tasks start before this one, under fair dispatch (ADR 5)."""
+        return self.positions.position(session, task)
 
     def describe(self, task: Task) -> TaskOut:
         with self.runtime.db.read() as s:
@@ -221,11 +291,41 @@ class TaskService:
         return round(max(0.0, avg * (1 - task.progress / 100)), 2)
 
     def created_view(self, task: Task) -> tuple[int | None, float | None]:
-        """Position and estimate of a task just created: every waiting task is ahead of it,
-        so the position is the queue's waiting count, kept by :class:`WaitingCounter`."""
+        """Position and estimate of a task just created: every task in the broker is ahead
+        of it, so the position is the queue's count of those, kept by :class:`WaitingCounter`;
+        a task held back by fair dispatch is placed by :class:`Positions`."""
         with self.runtime.db.read() as s:
+            if task.dispatch_at is None and task.status in WAITING:
+                position: int | None = self.positions.position(s, task, exact=False)
+                return position, self._estimate(s, task, position)
             position = max(0, self.waiting.count(s, task.queue) - 1)
             return position, self.estimator.estimate(s, task.kind, position)
+
+    async def created_view_async(self, task: Task) -> tuple[int | None, float | None]:
+        """:meth:`created_view` from the caches. A stale cache still answers (counted
+        forward by the tasks created since) while one background refresh runs, so a burst
+        of submissions does not run a burst of COUNTs; with no cache yet, it is computed."""
+        waiting = self.waiting.cached(task.queue, stale=True)
+        average = self.estimator.cached(task.kind, stale=True)
+        if waiting is None or average is None or task.dispatch_at is None:
+            return await run_in_threadpool(self.created_view, task)
+        if (
+            self.waiting.cached(task.queue) is None or self.estimator.cached(task.kind) is None
+        ) and not self._refreshing.locked():
+            self._refreshing.acquire()
+            refresh = asyncio.get_running_loop().run_in_executor(None, self._refresh, task)
+            self._background.add(refresh)
+            refresh.add_done_callback(self._background.discard)
+        position = max(0, waiting - 1)
+        return position, self.estimator.scale(average, position)
+
+    def _refresh(self, task: Task) -> None:
+        try:
+            self.created_view(task)
+        except Exception:  # a failed refresh leaves the stale value; the next one retries
+            log.warning("could not refresh the queue count", exc_info=True)
+        finally:
+            self._refreshing.release()
 
     def list_tasks(
         self,
@@ -299,7 +399,23 @@ class TaskService:
             )
         self.runtime.bus.publish([moved[1]])
         webhooks.schedule(self.runtime, *moved)
+        if task.status in WAITING:  # its place in the broker is free (fair dispatch)
+            fairness.release_and_send(self.runtime, owner, task.queue)
+        self._cancel_children(owner, task_id)
+        if moved[0].parent_id is not None:
+            children.child_finished(self.runtime, moved[0])
         return moved[0]
+
+    def _cancel_children(self, owner: str, parent_id: str) -> None:
+        with self.runtime.db.read() as s:
+            active = s.scalars(
+                select(Task.id).where(
+                    Task.parent_id == parent_id, Task.status.in_([a.value for a in ACTIVE])
+                )
+            ).all()
+        for child in active:
+            with contextlib.suppress(Conflict, NotFound):
+                self.cancel(owner, child)
 
     def delete(self, owner: str, task_id: str) -> None:
         task = self.get(owner, task_id)
@@ -333,7 +449,7 @@ def to_out(task: Task, position: int | None, estimate: float | None) -> TaskOut:
         attempts=task.attempts,
         error=error,
         params=task.params,
-        result=task.result if task.status == TaskStatus.COMPLETED.value else None,
+        result=task.result if task.status in FINISHED_WITH_RESULT else None,
         provider=task.provider,
         created_at=task.created_at,
         started_at=task.started_at,

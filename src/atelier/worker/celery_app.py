@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import Celery
+from celery.utils import uuid
 
 from atelier.config import Settings
 from atelier.worker import embedded_broker
@@ -13,6 +14,7 @@ from atelier.worker import embedded_broker
 log = logging.getLogger(__name__)
 TASK_NAME = "atelier.run_task"
 QUEUES = ("cpu", "gpu")
+RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5}
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -61,7 +63,13 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
-def enqueue(app: Celery, task_id: str, queue: str, countdown: float | None = None) -> bool:
+def enqueue(
+    app: Celery,
+    task_id: str,
+    queue: str,
+    countdown: float | None = None,
+    producer: Any = None,
+) -> bool:
     """Send a task to the broker. A failure is logged, not raised: the task row is committed
     and the recovery sweep sends it again."""
     try:
@@ -72,9 +80,38 @@ def enqueue(app: Celery, task_id: str, queue: str, countdown: float | None = Non
             countdown=countdown if countdown and countdown > 0 else None,
             ignore_result=True,
             retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5},
+            retry_policy=RETRY_POLICY,
+            producer=producer,
         )
     except Exception:
         log.exception("could not enqueue task %s; the recovery sweep will resend it", task_id)
         return False
     return True
+
+
+def enqueue_many(app: Celery, items: list[tuple[str, str]]) -> None:
+    """Send many tasks (id, queue) in one go: on the embedded broker one multi-row INSERT, on
+    Redis one pipeline (kombu's ``Producer.batch``); RabbitMQ publishes them one by one. A
+    failure is logged: the recovery sweep sends those tasks again."""
+    try:
+        with app.producer_or_acquire() as producer, producer.batch(max_size=len(items)):
+            for task_id, queue in items:
+                # what ``send_task`` does, minus its per-call routing and option merging:
+                # Celery's own message (protocol 2) to the queue's own exchange, declared once
+                headers, properties, body, _ = app.amqp.as_task_v2(
+                    uuid(), TASK_NAME, args=[task_id], kwargs={}, ignore_result=True
+                )
+                target = app.amqp.queues[queue]
+                producer.publish(
+                    body,
+                    exchange=target.exchange,
+                    routing_key=target.routing_key,
+                    declare=[target],
+                    serializer="json",
+                    headers=headers,
+                    retry=True,
+                    retry_policy=RETRY_POLICY,
+                    **properties,
+                )
+    except Exception:
+        log.exception("could not enqueue %d tasks; the recovery sweep will resend them", len(items))

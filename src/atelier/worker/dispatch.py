@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from celery import Celery
 
-from atelier.worker.celery_app import enqueue
+from atelier.worker.celery_app import enqueue_many
 
 if TYPE_CHECKING:
     from atelier.events.bus import EventBus
@@ -35,6 +36,16 @@ class Dispatcher:
     def submit(self, task_id: str, queue_name: str, event: Event | None = None) -> None:
         """Queue the task for the broker and its ``created`` event (already persisted) for
         the bus: both leave the request path."""
+        self._start()
+        self._queue.put((task_id, queue_name, event))
+
+    def submit_many(self, items: Sequence[tuple[str, str, Event | None]]) -> None:
+        """:meth:`submit` for a batch of (task id, queue, event)."""
+        self._start()
+        for item in items:
+            self._queue.put(item)
+
+    def _start(self) -> None:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -42,7 +53,6 @@ class Dispatcher:
                         target=self._run, name="atelier-dispatch", daemon=True
                     )
                     self._thread.start()
-        self._queue.put((task_id, queue_name, event))
 
     def _run(self) -> None:
         while True:
@@ -57,8 +67,8 @@ class Dispatcher:
             events = [event for _, _, event in items if event is not None]
             if events:
                 self.bus.publish(events)  # one round trip (a Redis pipeline) for the batch
-            for task_id, queue_name, _ in items:
-                enqueue(self.app, task_id, queue_name)
+            if items:
+                enqueue_many(self.app, [(task_id, queue_name) for task_id, queue_name, _ in items])
             if stop:
                 return
 

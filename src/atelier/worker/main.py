@@ -6,6 +6,8 @@ import logging
 
 from atelier.config import Settings
 from atelier.runtime import Runtime, build_runtime
+from atelier.storage.replication import start_replicator
+from atelier.system.heartbeat import Heartbeat
 from atelier.worker.celery_app import QUEUES
 from atelier.worker.recovery import Sweeper
 from atelier.worker.runner import set_runtime
@@ -39,6 +41,9 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int, pool: st
         preload_models(runtime)
     sweeper = Sweeper(runtime)
     sweeper.start()
+    replicator = start_replicator(runtime)  # multi-endpoint storage only
+    heartbeat = Heartbeat(runtime, queues, concurrency)
+    heartbeat.start()
     try:
         worker = runtime.celery.Worker(
             queues=queues,
@@ -52,6 +57,9 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int, pool: st
         )
         worker.start()
     finally:
+        heartbeat.stop()
         sweeper.stop()
+        if replicator is not None:
+            replicator.stop()
         set_runtime(None)
         runtime.close()

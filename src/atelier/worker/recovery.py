@@ -4,6 +4,7 @@
   sent again, or is failed with ``worker_lost`` once its worker died too often.
 - A ``pending`` or ``retrying`` task not picked up long after it was due (its message was lost
   with a dead worker, or the API died between commit and publish) is sent again.
+- A task held back by fair dispatch whose owner has room in the broker again is sent (ADR 5).
 Every change is a compare-and-set, so any number of sweepers may run; duplicates of a message
 are harmless because only one attempt can claim a task.
 """
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from atelier.db.base import utcnow
+from atelier.limits import fairness
 from atelier.runtime import Runtime
-from atelier.tasks import lifecycle
+from atelier.system.retention import RetentionJob
+from atelier.tasks import children, lifecycle
 from atelier.tasks.lifecycle import TaskStatus
 from atelier.tasks.models import Task
 from atelier.webhooks import service as webhooks
@@ -67,6 +70,7 @@ def sweep(runtime: Runtime) -> int:
         acted += 1
         if give_up:
             webhooks.schedule(runtime, task, event)
+            children.child_finished(runtime, task)
         else:
             enqueue(runtime.celery, task_id, task.queue)
         log.warning(
@@ -98,6 +102,38 @@ def sweep(runtime: Runtime) -> int:
             enqueue(runtime.celery, task_id, queue)
             acted += 1
             log.warning("task %s waited past its due time; sent again", task_id)
+    acted += _wake_parents(runtime, stale, now)
+    acted += fairness.release_all(runtime)  # held tasks whose owner has room (ADR 5)
+    return acted
+
+
+def _wake_parents(runtime: Runtime, stale: datetime, now: datetime) -> int:
+    """Parents waiting for children that have all finished, whose wake-up message was lost
+    (a worker died between the last child and the send): send them again."""
+    acted = 0
+    with runtime.db.read() as s:
+        parked = s.execute(
+            select(Task.id, Task.dispatch_at)
+            .where(
+                Task.status == TaskStatus.PROCESSING.value,
+                Task.waiting_children.is_(True),
+                Task.dispatch_at < stale,
+            )
+            .limit(BATCH)
+        ).all()
+    for task_id, due in parked:
+        with runtime.db.session() as s:
+            if children.active_children(s, task_id):
+                continue
+            s.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.dispatch_at == due)
+                .values(dispatch_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if children.check_parent(runtime, task_id):
+            acted += 1
+            log.warning("task %s waited for children that had finished; resumed", task_id)
     return acted
 
 
@@ -109,11 +145,13 @@ class Sweeper(threading.Thread):
 
     def run(self) -> None:
         interval = self.runtime.settings.queue.sweep_interval
+        retention = RetentionJob(self.runtime)  # the retention clean-up rides on the sweep
         while not self._stop_event.wait(interval):
             try:
                 sweep(self.runtime)
             except Exception:
                 log.exception("recovery sweep failed")
+            retention.tick()  # due every RETENTION__INTERVAL; bounded work; never raises
 
     def stop(self) -> None:
         self._stop_event.set()

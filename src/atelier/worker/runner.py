@@ -23,11 +23,14 @@ from atelier.config import get_settings
 from atelier.db.base import utcnow
 from atelier.errors import AtelierError
 from atelier.images.service import PreparedImages
+from atelier.library import hooks as library_hooks
+from atelier.limits import fairness
 from atelier.providers.errors import PermanentProviderError, ProviderError, RateLimited
 from atelier.runtime import Runtime, build_runtime
+from atelier.safety.images import annotate as annotate_safety
 from atelier.storage.base import StorageError
-from atelier.tasks import lifecycle
-from atelier.tasks.kinds import RunContext, get_kind
+from atelier.tasks import children, lifecycle
+from atelier.tasks.kinds import AwaitChildren, RunContext, get_kind
 from atelier.tasks.lifecycle import TaskCancelled, TaskStatus
 from atelier.webhooks import service as webhooks
 from atelier.worker.celery_app import enqueue
@@ -98,11 +101,16 @@ def _execute(runtime: Runtime, task_id: str) -> None:
     token = str(uuid.uuid4())
     with runtime.db.session() as session:
         claimed = lifecycle.claim(session, task_id, token, settings.queue.lease_seconds)
+        cap = settings.limits.dispatch_per_owner  # fair dispatch: the owner's next may go
+        released = fairness.after_claim(session, claimed[0] if claimed else None, cap)
+        if claimed is None:  # a parent whose children have all finished?
+            claimed = lifecycle.resume(session, task_id, token, settings.queue.lease_seconds)
     if claimed is None:
         log.info("task %s not claimable (finished, deleted or running elsewhere)", task_id)
         return
     task, started = claimed
     runtime.bus.publish([started])
+    fairness.send(runtime, task.queue, released)
     log.info("task %s attempt %d started", task_id, task.attempts)
 
     keeper = LeaseKeeper(runtime, task_id, token)
@@ -131,19 +139,25 @@ def _execute(runtime: Runtime, task_id: str) -> None:
         kind = get_kind(task.kind)
         params = kind.parse(task.params)
         ctx = RunContext(runtime, task_id, task.owner, prepared, progress)
-        result = kind.run(ctx, params)
+        result = annotate_safety(kind.run(ctx, params), prepared.safety)  # result.safety
+        # a parent some of whose children failed lists them: it ends ``partial``
+        failures = result.get("failures") or []
+        end = TaskStatus.PARTIAL if failures else TaskStatus.COMPLETED
         with runtime.db.session() as s:
             s.add_all(prepared.records)
             done = lifecycle.transition(
                 s,
                 task_id,
-                TaskStatus.COMPLETED,
+                end,
                 holder=token,
                 values={
                     "result": result,
                     "provider": result.get("provider") or task.provider,
-                    "error_code": None,
-                    "error_message": None,
+                    "error_code": "partial" if failures else None,
+                    "error_message": (
+                        f"{len(failures)} part(s) failed; see result.failures" if failures else None
+                    ),
+                    "progress": 100,
                     "run_seconds": time.monotonic() - began,
                     "stage": "done",
                 },
@@ -153,6 +167,10 @@ def _execute(runtime: Runtime, task_id: str) -> None:
         runtime.bus.publish([done[1]])
         webhooks.schedule(runtime, *done)
         log.info("task %s completed in %.2fs", task_id, time.monotonic() - began)
+        children.child_finished(runtime, done[0])
+        library_hooks.tag_results(runtime, done[0])  # its images go into the library
+    except AwaitChildren as wait:
+        _park(runtime, task_id, token, prepared, wait)
     except TaskCancelled:
         log.info("task %s stopped: cancelled, deleted or taken over", task_id)
         runtime.images.discard(prepared.keys)
@@ -162,6 +180,26 @@ def _execute(runtime: Runtime, task_id: str) -> None:
     finally:
         keeper.stop()
         keeper.join()
+
+
+def _park(
+    runtime: Runtime, task_id: str, token: str, prepared: PreparedImages, wait: AwaitChildren
+) -> None:
+    """The task handed its work to its children: release the worker, keep what it stored."""
+    low, _ = lifecycle.CHILDREN_PROGRESS
+    with runtime.db.session() as s:
+        s.add_all(prepared.records)
+        parked = lifecycle.park(
+            s, task_id, token, stage=wait.stage, current=0, total=wait.total, progress=low
+        )
+    if parked is None:
+        runtime.images.discard(prepared.keys)
+        log.info("task %s stopped while handing over to its children", task_id)
+        return
+    runtime.bus.publish([parked[1]])
+    log.info("task %s waits for %d children", task_id, wait.total)
+    # children that finished before the parent parked could not wake it: count them now
+    children.check_parent(runtime, task_id)
 
 
 def _classify(exc: Exception) -> tuple[bool, str, str, float | None]:
@@ -188,6 +226,7 @@ def _fail_or_retry(
         if retry_after is not None:
             delay = max(delay, retry_after)
 
+        now = utcnow()
         with runtime.db.session() as s:
             moved = lifecycle.transition(
                 s,
@@ -199,7 +238,8 @@ def _fail_or_retry(
                     "error_message": message,
                     "claim_token": None,
                     "lease_expires_at": None,
-                    "dispatch_at": utcnow() + timedelta(seconds=delay),
+                    "updated_at": now,
+                    "dispatch_at": now + timedelta(seconds=delay),
                 },
             )
         if moved is None:
@@ -223,3 +263,4 @@ def _fail_or_retry(
         runtime.bus.publish([failed[1]])
         webhooks.schedule(runtime, *failed)
         log.warning("task %s failed: %s", task_id, code)
+        children.child_finished(runtime, failed[0])
