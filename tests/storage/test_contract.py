@@ -16,7 +16,7 @@ def md5(data: bytes) -> str:
 
 def test_backend_satisfies_the_protocol(backend: StorageBackend) -> None:
     assert isinstance(backend, StorageBackend)
-    assert backend.name in {"local", "s3"}
+    assert backend.name in {"local", "s3", "multi"}
 
 
 def test_put_get_round_trip(backend: StorageBackend) -> None:

@@ -21,6 +21,7 @@ import json
 import mimetypes
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,20 @@ class LocalStorage:
             return path.is_file()
         except OSError as exc:  # pragma: no cover - is_file swallows most errors
             raise StorageError(f"could not check {key!r}: {exc}") from exc
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every stored key (sidecars and files being written are skipped), in no order."""
+        if not self.root.is_dir():
+            return
+        try:
+            for directory, dirs, files in os.walk(self.root):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                rel = Path(directory).relative_to(self.root)
+                for name in files:
+                    if not name.startswith("."):
+                        yield (rel / name).as_posix()
+        except OSError as exc:
+            raise StorageError(f"could not list {self.root}: {exc}") from exc
 
     def close(self) -> None:
         """Nothing to release; present for symmetry with :class:`S3Storage`."""

@@ -184,6 +184,15 @@ class S3Storage:
             return False
         return True
 
+    def iter_keys(self) -> Iterator[str]:
+        """Every key under the prefix, in no particular order."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        paginator = self._client.get_paginator("list_objects_v2")
+        with self._errors("list", start or "/"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(start) :]
+
     def close(self) -> None:
         """Release the client's connection pool."""
         self._client.close()
