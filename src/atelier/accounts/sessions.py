@@ -4,23 +4,28 @@ A caller without credentials gets a new session on first use: a cookie and the
 ``X-Atelier-Session`` response header. It is accepted back from the cookie or from
 ``Authorization: Bearer``. An invalid bearer token is an error (the caller meant to be someone);
 an invalid or expired cookie silently starts a new session.
+
+Accounts (access tokens, API keys) are resolved in :mod:`atelier.accounts.auth`; the helpers
+here delegate to it, so every owner-scoped endpoint serves users and sessions alike.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 
 import jwt
 from fastapi import Request, Response
+from starlette.requests import HTTPConnection
 
 from atelier.config import Settings
-from atelier.errors import Unauthorized
 
 ALGORITHM = "HS256"
 HEADER = "X-Atelier-Session"
 ANON_PREFIX = "anon:"
+USER_PREFIX = "user:"
 
 
 class SessionSigner:
@@ -28,6 +33,8 @@ class SessionSigner:
         self._key = settings.secret_key.get_secret_value()
         self.ttl = settings.auth.session_ttl_seconds
         self._verify_cached = lru_cache(maxsize=4096)(self._verify_uncached)
+        #: set by the account service: whether a user may still act (not disabled, exists)
+        self.active_user: Callable[[str], bool] | None = None
 
     def mint(self) -> tuple[str, str]:
         owner = f"{ANON_PREFIX}{uuid.uuid4()}"
@@ -39,51 +46,54 @@ class SessionSigner:
         )
         return token, owner
 
-    def _verify_uncached(self, token: str) -> tuple[str, int] | None:
+    def _verify_uncached(self, token: str) -> tuple[str, int, str] | None:
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
             )
         except jwt.PyJWTError:
             return None
-        sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub or len(sub) > 64:
+        sub, typ = claims.get("sub"), claims.get("typ")
+        if not isinstance(sub, str) or not sub or len(sub) > 64 or typ not in ("anon", "access"):
             return None
-        return sub, int(claims["exp"])
+        return sub, int(claims["exp"]), str(typ)
 
     def verify(self, token: str) -> str | None:
+        """The owner id a session token (``anon:<uuid>``) or an access token (``user:<uuid>``,
+        while the user may act) names; ``None`` when invalid or expired."""
         if len(token) > 4096:
             return None
         hit = self._verify_cached(token)
         if hit is None or hit[1] <= time.time():
             return None
-        return hit[0]
+        sub, _, typ = hit
+        if typ == "anon":
+            return sub
+        if self.active_user is None or not self.active_user(sub):
+            return None
+        return f"{USER_PREFIX}{sub}"
 
 
 async def resolve_owner(request: Request, response: Response) -> str:
-    """FastAPI dependency: the caller's owner id (creating an anonymous session if needed).
-    Async because it never blocks: it runs on the event loop, not in the thread pool."""
-    return owner_of(request, response)
+    """FastAPI dependency: the caller's owner id (creating an anonymous session if needed)."""
+    from atelier.accounts.auth import resolve_owner as resolve
+
+    return await resolve(request, response)
 
 
 def owner_of(request: Request, response: Response) -> str:
-    """The caller's owner id (creating an anonymous session if needed)."""
-    signer: SessionSigner = request.app.state.signer
-    settings: Settings = request.app.state.settings
-    auth = request.headers.get("authorization")
-    if auth:
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use 'Authorization: Bearer <session token>'")
-        owner = signer.verify(token.strip())
-        if owner is None:
-            raise Unauthorized("invalid or expired session token")
-        return owner
-    cookie = request.cookies.get(settings.auth.cookie_name)
-    if cookie:
-        owner = signer.verify(cookie)
-        if owner is not None:
-            return owner
+    """The caller's owner id (creating an anonymous session if needed). Blocking."""
+    from atelier.accounts.auth import caller_of
+
+    caller = caller_of(request, response)
+    assert caller is not None
+    return caller.owner
+
+
+def start_session(conn: HTTPConnection, response: Response) -> str:
+    """A new anonymous session: its token goes out as a cookie and a response header."""
+    signer: SessionSigner = conn.app.state.signer
+    settings: Settings = conn.app.state.settings
     token, owner = signer.mint()
     response.headers[HEADER] = token
     response.set_cookie(

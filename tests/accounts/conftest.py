@@ -1,0 +1,27 @@
+"""Fixtures of the account tests: cheap argon2 parameters (the real hashing code, less work
+per hash) and, on PostgreSQL, no accounts left over from an earlier test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ACCOUNT_TABLES = ("owner_upgrades", "api_keys", "refresh_tokens", "users")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(_hermetic_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_AUTH__PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("ATELIER_AUTH__PASSWORD_MEMORY_KIB", "1024")
+    monkeypatch.setenv("ATELIER_AUTH__PASSWORD_PARALLELISM", "1")
+
+
+@pytest.fixture
+def postgres(postgres: str) -> Iterator[str]:
+    engine = create_engine(postgres)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(ACCOUNT_TABLES)} CASCADE"))
+    engine.dispose()
+    yield postgres
