@@ -176,7 +176,8 @@ def run(
             profile_dir.mkdir(parents=True, exist_ok=True)
             out = profile_dir / f"submit-{mode}.txt"
             cmd = [exe, "record", "-p", str(server.proc.pid), "-f", "raw", "-o", str(out)]
-            cmd += ["-r", "100", "--nonblocking", "--gil", "-d", "600"]  # GIL holders ~ CPU
+            rate = os.environ.get("PY_SPY_RATE", "100")  # samples per second
+            cmd += ["-r", rate, "--nonblocking", "--gil", "-d", "600"]  # GIL holders ~ CPU
             spy.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(1.0)
 

@@ -1,0 +1,1 @@
+"""``erase``: remove captions, prices and watermarks from photos (docs/erase.md)."""
