@@ -13,7 +13,7 @@ from atelier.accounts.auth import credentials_guard
 from atelier.accounts.sessions import SessionSigner
 from atelier.api import errors
 from atelier.api.limits import EdgeMiddleware
-from atelier.api.ratelimit import RateLimitMiddleware, TokenBuckets, submission_limit
+from atelier.api.ratelimit import RateLimitMiddleware
 from atelier.config import Settings, get_settings
 from atelier.limits.rates import RateLimiter
 from atelier.prompts.presets import PresetLibrary
@@ -48,12 +48,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
         # every route: no credentials in URLs; an API key is checked, with its scopes;
         # a route that submits tasks spends from the submission rate limits
-        dependencies=[Depends(credentials_guard), Depends(submission_limit)],
+        dependencies=[Depends(credentials_guard)],
     )
     app.state.settings = settings
     app.state.signer = SessionSigner(settings)
     app.state.presets = PresetLibrary(settings.prompts.user_dir)
-    app.state.submit_limits = TokenBuckets(0, 1)  # off: submission_limit does it
     app.state.limiter = RateLimiter(settings)
     errors.install(app)
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from atelier.accounts.auth import (
     Caller,
@@ -21,7 +21,7 @@ from atelier.accounts.auth import (
     resolve_caller,
     resolve_owner,
 )
-from atelier.api.ratelimit import TokenBuckets
+from atelier.api.ratelimit import spend_submission
 from atelier.errors import UnsupportedMediaType
 from atelier.runtime import Runtime
 from atelier.tasks.service import TaskService
@@ -46,10 +46,10 @@ async def json_body(request: Request) -> None:
         )
 
 
-async def submit_owner(request: Request, owner: Annotated[str, Depends(resolve_owner)]) -> str:
-    """The owner of a submission, after the submission rate limit."""
-    buckets: TokenBuckets = request.app.state.submit_limits
-    buckets.take(owner)
+async def submit_owner(request: Request, response: Response) -> str:
+    """The owner of a submission (as ``Owner``), after the submission rate limit."""
+    owner = await resolve_owner(request, response)
+    await spend_submission(request)
     return owner
 
 

@@ -3,7 +3,7 @@
 Every API request (``/api/…`` and ``/v1/…``, but not health and readiness) spends from its
 caller's request buckets, before routing: its IP address's, and its session's or user's. A
 task submission (any route taking the ``Submitter`` dependency) also spends from the
-submission buckets, in the app-wide dependency :func:`submission_limit`. Over a limit: 429
+submission buckets, in :func:`spend_submission`. Over a limit: 429
 ``rate_limit_exceeded`` with ``details {retry_after, scope}`` and ``Retry-After``; every
 limited answer carries ``X-RateLimit-Limit/Remaining/Reset`` (of its tightest bucket).
 """
@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict
-from typing import Any
 
-from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,24 +53,7 @@ async def identify(conn: HTTPConnection) -> Identity:
     return Identity("admin" if caller.is_admin else "user", caller.owner)
 
 
-_SUBMITS: dict[tuple[str, str], bool] = {}
 _VERDICT = "atelier_submit_verdict"
-
-
-def submits(route: Any) -> bool:
-    """Whether a route submits tasks: its dependencies include ``submit_owner``."""
-    if not isinstance(route, APIRoute):
-        return False
-    key = (route.path, ",".join(sorted(route.methods or ())))
-    hit = _SUBMITS.get(key)
-    if hit is None:
-        from atelier.api.deps import submit_owner
-
-        def uses(dependant: Any) -> bool:
-            return any(d.call is submit_owner or uses(d) for d in dependant.dependencies)
-
-        hit = _SUBMITS[key] = uses(route.dependant)
-    return hit
 
 
 class SubmissionRateLimited(RateLimitExceeded):
@@ -88,10 +66,10 @@ class SubmissionRateLimited(RateLimitExceeded):
         self.headers.update({k.decode(): v.decode() for k, v in headers_for(refusal)})
 
 
-async def submission_limit(conn: HTTPConnection) -> None:
-    """App-wide dependency: a route that submits tasks spends from the caller's submission
-    buckets too (the route is known here, after routing; the middleware runs before)."""
-    if conn.scope["type"] != "http" or not submits(conn.scope.get("route")):
+async def spend_submission(conn: HTTPConnection) -> None:
+    """A task submission spends from the caller's submission buckets too (called by the
+    ``Submitter`` dependency, so only routes that submit pay it)."""
+    if conn.scope["type"] != "http":
         return
     limiter: RateLimiter = conn.app.state.limiter
     if not limiter.active:
@@ -181,38 +159,3 @@ class RateLimitMiddleware:
             retry_after=seconds,
         )
         await response(scope, receive, send)
-
-
-class TokenBuckets:
-    """Per-owner token buckets for task submission in one process.
-
-    Superseded by :class:`RateLimitMiddleware` (per IP, session and user, shared through
-    Redis); kept for ``api.deps.submit_owner``, which the app hands a disabled instance."""
-
-    def __init__(self, per_minute: int, burst: int, max_owners: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.max_owners = max_owners
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
-
-    def take(self, owner: str) -> None:
-        """Spend one token or raise :class:`RateLimitExceeded` with the wait until the next."""
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        with self._lock:
-            tokens, stamp = self._buckets.pop(owner, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - stamp) * self.rate)
-            if tokens < 1.0:
-                self._buckets[owner] = (tokens, now)
-                raise RateLimitExceeded(
-                    "too many submissions; slow down", retry_after=(1.0 - tokens) / self.rate
-                )
-            self._buckets[owner] = (tokens - 1.0, now)
-            while len(self._buckets) > self.max_owners:
-                self._buckets.popitem(last=False)

@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from atelier.db.base import utcnow
 from atelier.tasks.lifecycle import TaskStatus
@@ -46,12 +47,25 @@ def held_clause() -> Any:
     return and_(Task.status == PENDING, Task.dispatch_at.is_(None))
 
 
-def ready_clause(now: datetime) -> Any:
+def ready_clause(now: datetime | BindParameter[Any]) -> Any:
     """A task waiting in the broker, due now: sent and pending, or retrying and due."""
     return or_(
         and_(Task.status == PENDING, Task.dispatch_at.is_not(None)),
         and_(Task.status == RETRYING, Task.dispatch_at <= now),
     )
+
+
+# built once (it runs on every group commit): each owner's held and due tasks per queue
+_OWNER_COUNTS = (
+    select(
+        Task.owner,
+        Task.queue,
+        func.sum(case((held_clause(), 1), else_=0)),
+        func.sum(case((ready_clause(bindparam("now")), 1), else_=0)),
+    )
+    .where(Task.owner.in_(bindparam("owners", expanding=True)), Task.status.in_(WAITING))
+    .group_by(Task.owner, Task.queue)
+)
 
 
 def hold(conn: Connection | Session, rows: Sequence[dict[str, Any]], cap: int) -> None:
@@ -61,19 +75,11 @@ def hold(conn: Connection | Session, rows: Sequence[dict[str, Any]], cap: int) -
     the order they were made."""
     if cap <= 0 or not rows:
         return
-    now = utcnow()
     owners = sorted({row["owner"] for row in rows})
     counts = {
         (owner, queue): (int(held or 0), int(ready or 0))
         for owner, queue, held, ready in conn.execute(
-            select(
-                Task.owner,
-                Task.queue,
-                func.sum(case((held_clause(), 1), else_=0)),
-                func.sum(case((ready_clause(now), 1), else_=0)),
-            )
-            .where(Task.owner.in_(owners), Task.status.in_(WAITING))
-            .group_by(Task.owner, Task.queue)
+            _OWNER_COUNTS, {"owners": owners, "now": utcnow()}
         )
     }
     free: dict[tuple[str, str], int] = {}

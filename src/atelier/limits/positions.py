@@ -194,6 +194,24 @@ class Positions:
         with self._lock:
             return current.place(task.id, task.owner)
 
+    def cached_place(self, task: Task) -> tuple[int, bool] | None:
+        """A held task's position from its queue's replay in memory, without the database
+        (the submission path): ``None`` when there is no replay yet; else the position and
+        whether the replay is due a refresh (see :meth:`refresh`, run off the request)."""
+        with self._lock:
+            current = self._replays.get(task.queue)
+            if current is None:
+                return None
+            known = task.id in current.positions or task.id in current.extra
+            due = not known and time.monotonic() - current.taken >= max(
+                MIN_REFRESH, REFRESH_PER_ROW * len(current.rows)
+            )
+            return current.place(task.id, task.owner), due
+
+    def refresh(self, session: Session, queue: str) -> None:
+        """Replay ``queue`` again from the database."""
+        self._refresh(session, queue)
+
     @staticmethod
     def _mark(session: Session, queue: str) -> Mark:
         count, sent, newest, last_sent = session.execute(

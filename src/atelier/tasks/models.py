@@ -66,6 +66,8 @@ class Task(Base):
     __table_args__ = (
         UniqueConstraint("owner", "idempotency_key", name="uq_tasks_owner_idempotency_key"),
         Index("ix_tasks_owner_created", "owner", "created_at"),
+        # an owner's waiting tasks per queue: fair dispatch's count on the submit path
+        Index("ix_tasks_owner_status_queue", "owner", "status", "queue", "dispatch_at"),
         Index("ix_tasks_queue_status_created", "queue", "status", "created_at"),
         Index("ix_tasks_status_lease", "status", "lease_expires_at"),
         Index("ix_tasks_parent", "parent_id"),
