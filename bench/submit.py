@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from bench.common import (
     show,
     summarize_ms,
 )
+from bench.httpload import HttpError, LeanClient
 from bench.procs import CpuWatch, entry, install_signal_handlers, own_cpu_seconds, wait_for_quiet
 
 CLIENTS = 64
@@ -59,19 +61,29 @@ PHASE_TIMEOUT = 300.0
 Statuses = collections.Counter[int]
 
 
-async def _post(client: httpx.AsyncClient, statuses: Statuses) -> None:
+class Poster:
+    """One client: its keep-alive connection and its prepared ``POST /api/v1/tasks``."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.client = LeanClient(url, {"Authorization": f"Bearer {token}"})
+        self.request = self.client.prepare(
+            "POST", "/api/v1/tasks", json.dumps(BODY).encode(), "application/json"
+        )
+
+
+async def _post(poster: Poster, statuses: Statuses) -> None:
     try:
-        response = await client.post("/api/v1/tasks", json=BODY)
-        statuses[response.status_code] += 1
-    except httpx.HTTPError:
+        status, _ = await poster.client.send(poster.request)
+        statuses[status] += 1
+    except (HttpError, TimeoutError):
         statuses[0] += 1
 
 
-async def _closed(clients: list[httpx.AsyncClient], count: int) -> tuple[list[float], Statuses]:
+async def _closed(clients: list[Poster], count: int) -> tuple[list[float], Statuses]:
     """Every client posts again as soon as it has its answer, until ``count`` are sent."""
     left, latencies, statuses = count, [], Statuses()
 
-    async def loop(client: httpx.AsyncClient) -> None:
+    async def loop(client: Poster) -> None:
         nonlocal left
         while left > 0:
             left -= 1
@@ -84,14 +96,14 @@ async def _closed(clients: list[httpx.AsyncClient], count: int) -> tuple[list[fl
 
 
 async def _paced(
-    clients: list[httpx.AsyncClient], count: int, rate: float
+    clients: list[Poster], count: int, rate: float
 ) -> tuple[list[float], Statuses, float]:
     """Request k is due at start + k / rate (client k mod 64); latency from the due time."""
     latencies: list[float] = []
     statuses = Statuses()
     start = time.perf_counter() + 0.05
 
-    async def loop(index: int, client: httpx.AsyncClient) -> None:
+    async def loop(index: int, client: Poster) -> None:
         for k in range(index, count, len(clients)):
             due = start + k / rate
             if (delay := due - time.perf_counter()) > 0:
@@ -113,13 +125,13 @@ async def _measure(
     on_start: Callable[[], Any],
     watch: CpuWatch,
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [httpx.AsyncClient(base_url=url, timeout=30, limits=limits) for _ in range(CLIENTS)]
+    tokens = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as setup:
+        for _ in range(CLIENTS):
+            setup.cookies.clear()  # each client its own session
+            tokens.append(await session_token(setup))
+    clients = [Poster(url, token) for token in tokens]
     try:
-        tokens = await asyncio.gather(*(session_token(c) for c in clients))
-        for client, token in zip(clients, tokens, strict=True):
-            client.cookies.clear()
-            client.headers["Authorization"] = f"Bearer {token}"
         await _closed(clients, min(1000, max(CLIENTS * 4, total // 10)))  # warm-up
         on_start()
         with watch:
@@ -133,7 +145,7 @@ async def _measure(
         paced, paced_statuses, paced_wall = await _paced(clients, paced_count, rate)
         api3 = api_cpu()
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        await asyncio.gather(*(c.client.aclose() for c in clients))
     ok, paced_ok = statuses.get(201, 0), paced_statuses.get(201, 0)
     return {
         "total": total,
@@ -156,6 +168,15 @@ async def _measure(
             "api_cpu_pct": 100 * (api3 - api2) / paced_wall,
         },
     }
+
+
+def _run(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """The load generator on uvloop when installed (it is, with uvicorn[standard])."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def run(
@@ -183,9 +204,7 @@ def run(
 
         try:
             watch = stack.cpu_watch(server.proc.pid)
-            result = asyncio.run(
-                _measure(server.url, total, rate, server.api_cpu, start_profiler, watch)
-            )
+            result = _run(_measure(server.url, total, rate, server.api_cpu, start_profiler, watch))
         finally:
             for proc in spy:
                 proc.send_signal(2)

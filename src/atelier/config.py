@@ -577,6 +577,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1, description="Largest request body accepted."
     )
+    fast_submit: bool = Field(
+        default=True,
+        description="Serve plain `POST /api/v1/tasks` requests without FastAPI's routing "
+        "and dependency resolution (ADR 0006): the same answers at a fraction of the cost. "
+        "Turn off to rule it out.",
+    )
     web_dir: Path | None = Field(
         default=None,
         description="The built web UI served at `/` (`npm run build` output). Default: "

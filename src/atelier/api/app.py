@@ -12,6 +12,7 @@ from atelier import __version__
 from atelier.accounts.auth import credentials_guard
 from atelier.accounts.sessions import SessionSigner
 from atelier.api import errors
+from atelier.api.fastsubmit import FastSubmitMiddleware
 from atelier.api.limits import EdgeMiddleware
 from atelier.api.ratelimit import RateLimitMiddleware
 from atelier.config import Settings, get_settings
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.presets = PresetLibrary(settings.prompts.user_dir)
     app.state.limiter = RateLimiter(settings)
     errors.install(app)
+    app.state.fast_submits = 0
+    if settings.fast_submit:  # the innermost of ours: rate limits and the edge apply to it
+        app.add_middleware(FastSubmitMiddleware)
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter)
     app.add_middleware(EdgeMiddleware, max_bytes=settings.max_request_bytes)
 

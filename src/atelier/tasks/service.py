@@ -200,11 +200,15 @@ class TaskService:
 
     def _validate(
         self, owner: str, body: TaskCreate, idempotency_key: str | None
-    ) -> tuple[TaskKind, BaseModel, str]:
+    ) -> tuple[TaskKind, BaseModel, str | None]:
+        """The kind and its validated params, and (with an ``Idempotency-Key``, the only use)
+        the request's hash, which tells a replay of the first request from a different one."""
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             raise BadRequest("Idempotency-Key must be 1 to 255 characters")
         kind = get_kind(body.kind, internal=False)
         params = kind.validate(self.runtime, body.params, owner)
+        if idempotency_key is None:
+            return kind, params, None
         request_hash = hashlib.sha256(
             json.dumps([body.kind, body.params, body.webhook_url], sort_keys=True).encode()
         ).hexdigest()
@@ -216,7 +220,7 @@ class TaskService:
         body: TaskCreate,
         kind: TaskKind,
         params: BaseModel,
-        request_hash: str,
+        request_hash: str | None,
         idempotency_key: str | None,
     ) -> tuple[Task, NewTask]:
         now = utcnow()
@@ -253,7 +257,9 @@ class TaskService:
         }
         return task, NewTask(row=row, event=event)
 
-    def _after_conflict(self, owner: str, idempotency_key: str | None, request_hash: str) -> Task:
+    def _after_conflict(
+        self, owner: str, idempotency_key: str | None, request_hash: str | None
+    ) -> Task:
         """A unique violation on insert: the same key was used concurrently; replay it."""
         existing = None if idempotency_key is None else self._by_key(owner, idempotency_key)
         if existing is None:
@@ -267,7 +273,7 @@ class TaskService:
             ).first()
 
     @staticmethod
-    def _replay(task: Task, request_hash: str) -> Task:
+    def _replay(task: Task, request_hash: str | None) -> Task:
         if task.request_hash != request_hash:
             raise Conflict(
                 "this Idempotency-Key was used with a different request",
