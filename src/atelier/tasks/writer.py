@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 _TASKS: Table = Task.__table__  # type: ignore[assignment]
 _EVENTS: Table = TaskEvent.__table__  # type: ignore[assignment]
 INSERT_TASKS = insert(_TASKS)
-INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+# the ids come back with their task ids (one created event per task in a batch): asking for
+# them in parameter order would make SQLAlchemy add a sorting sentinel to every batch
+INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.task_id)
 MAX_BATCH = 512
 
 
@@ -175,10 +177,13 @@ class TaskWriter:
             cap = self.db.settings.limits.dispatch_per_owner
             fairness.hold(conn, [item.row for item in batch if item.dispatch], cap)
             conn.execute(INSERT_TASKS, [item.row for item in batch])
-            ids = conn.execute(INSERT_EVENTS, [item.event for item in batch]).scalars().all()
+            ids = dict(
+                (task_id, row_id)
+                for row_id, task_id in conn.execute(INSERT_EVENTS, [item.event for item in batch])
+            )
         return [
             Event(
-                int(row_id),
+                int(ids[e["task_id"]]),
                 e["task_id"],
                 e["owner"],
                 e["seq"],
@@ -186,7 +191,7 @@ class TaskWriter:
                 e["data"],
                 e["created_at"],
             )
-            for row_id, e in zip(ids, (item.event for item in batch), strict=True)
+            for e in (item.event for item in batch)
         ]
 
 
