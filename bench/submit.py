@@ -218,8 +218,10 @@ def render(data: dict[str, Any]) -> str:
         "## Submit throughput and latency",
         "",
         f"`POST /api/v1/tasks` (`generate`, model `noop`, 64x64) from {CLIENTS} concurrent "
-        "clients, each with its own session token and keep-alive connection (asyncio + "
-        "httpx, in one process), against one API process (`atelier serve --no-worker`, "
+        "clients, each with its own session token and keep-alive connection (a lean HTTP/1.1 "
+        "client on uvloop, `bench/httpload.py`, in one process; until 2026-11-24 19:00 it was "
+        "httpx, which took most of a core itself), against one API process "
+        "(`atelier serve --no-worker`, "
         "uvicorn, log level WARNING). **Saturation**: closed loop, each client posts again "
         "on its answer; its latency is mostly queueing (64 in flight: mean = 64 / rate). "
         "**Paced**: the clients offer a fixed rate, latency from each request's scheduled "
@@ -250,7 +252,8 @@ def render(data: dict[str, Any]) -> str:
         "process is held near one core by the GIL, so 1,000 submits/s needs at most about "
         "1 ms of API CPU per submit. The ceiling row (`python -m bench.submit --ceiling`) is "
         "the same uvicorn + FastAPI and client with an async endpoint that validates the "
-        "body and does nothing else: no real submit path can beat it here.",
+        "body and does nothing else: the most this client and framework allow here. (The "
+        "plain submission does not go through FastAPI's routing, ADR 0006.)",
         "",
         report.runs_line(data),
     ]
