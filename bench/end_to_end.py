@@ -42,6 +42,13 @@ TERMINAL = {"completed", "failed", "cancelled", "partial"}
 TASK_TIMEOUT = 30.0
 FIRST_TIMEOUT = 90.0  # the first task also waits for the worker to boot
 PAUSE = 0.05  # seconds, at most, between one task's end and the next submit
+#: the job core alone: no per-image work layered on top of the task (the library's auto-tag
+#: task, the open_nsfw score of outputs); the analysis in docs/benchmarks.md gives the cost of
+#: the defaults beside it
+CORE_ONLY = {
+    "ATELIER_LIBRARY__AUTO_TAG_GENERATED": "false",
+    "ATELIER_SAFETY__OUTPUT_ACTION": "off",
+}
 
 
 async def one_task(client: httpx.AsyncClient, limit: float) -> dict[str, Any]:
@@ -122,7 +129,7 @@ async def _measure(url: str, count: int, warmup: int, watch: CpuWatch) -> dict[s
 
 def run(mode: str, count: int) -> dict[str, Any]:
     wait_for_quiet()
-    with Stack(mode) as stack, Server(stack, worker=True) as server:
+    with Stack(mode) as stack, Server(stack, worker=True, env=CORE_ONLY) as server:
         assert server.proc is not None
         watch = stack.cpu_watch(server.proc.pid)
         result = asyncio.run(_measure(server.url, count, min(10, count), watch))
@@ -154,7 +161,10 @@ def render(data: dict[str, Any]) -> str:
             "",
             "One task at a time (sequential), `generate` with the `noop` model (64x64, one "
             "image: the provider returns at once, the image is still encoded and stored), "
-            "against `atelier serve` with its embedded worker (threads, concurrency 2). The "
+            "against `atelier serve` with its embedded worker (threads, concurrency 2), "
+            "measuring the job core: the library's auto-tagging of outputs and their "
+            "open_nsfw score are off (`bench/end_to_end.py` `CORE_ONLY`; their cost with the "
+            "default settings is in the analysis below). The "
             "client posts the task, opens `GET /api/v1/tasks/{id}/stream` and stops at the "
             "terminal event; a random 0-50 ms pause precedes each submit. Targets: p95 "
             "≤ 50 ms on PostgreSQL + Redis, ≤ 250 ms embedded.",

@@ -76,6 +76,13 @@ class QueueSettings(BaseModel):
     embedded_concurrency: int = Field(
         default=2, ge=1, description="Concurrency of the worker started by `atelier serve`."
     )
+    embedded_library_worker: bool = Field(
+        default=True,
+        description="`atelier serve` runs the `library` queue (tagging, re-embedding) in a "
+        "second worker process of its own, one task at a time at a lower CPU priority, so "
+        "background tagging never delays other tasks. Off: the one embedded worker consumes "
+        "it too, in its own slots.",
+    )
     poll_interval: float = Field(
         default=0.05, gt=0, description="Seconds between polls of the embedded broker."
     )

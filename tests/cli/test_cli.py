@@ -153,9 +153,18 @@ def test_serve_restarts_its_worker_when_it_dies(tmp_path: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
 
-    def children() -> list[int]:
+    def children(queue: str = "cpu,gpu") -> list[int]:
+        """The serve process's worker children that consume ``queue``."""
         out = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
+        found = []
+        for pid in (int(p) for p in out.stdout.split()):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if queue.encode() in argv:
+                found.append(pid)
+        return found
 
     def up() -> bool:
         try:
@@ -166,6 +175,9 @@ def test_serve_restarts_its_worker_when_it_dies(tmp_path: Path) -> None:
     try:
         wait_until(up, 60, "the server")
         [first] = wait_until(children, 30, "the embedded worker")
+        # the library's queue has a worker process of its own, at a lower CPU priority
+        [library] = wait_until(lambda: children("library"), 30, "the library worker")
+        assert wait_until(lambda: os.getpriority(os.PRIO_PROCESS, library) == 10, 30, "nice")
         os.kill(first, signal.SIGKILL)
         [second] = wait_until(lambda: [p for p in children() if p != first], 30, "a new worker")
         assert second != first

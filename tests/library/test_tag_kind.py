@@ -215,6 +215,8 @@ def test_generated_images_are_tagged_by_internal_tasks(client: TestClient, worke
     assert sorted(t.params["image_id"] for t in tags) == sorted(made)
     owner = task_row(worker, first).owner
     assert all(t.status == "completed" and t.owner == owner for t in tags)
+    # on the library's own queue, apart from the generation's
+    assert task_row(worker, first).queue == "cpu" and {t.queue for t in tags} == {"library"}
     # out of the history: their parent is the owner's holder, which is no one's entry either
     [holder_id] = {t.parent_id for t in tags}
     holder = task_row(worker, holder_id or "")

@@ -58,21 +58,26 @@ def serve(
     configure_logging(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings)
-    supervisor: WorkerSupervisor | None = None
+    supervisors: list[WorkerSupervisor] = []
     if settings.queue.embedded_worker if worker is None else worker:
-        supervisor = WorkerSupervisor(
-            [
-                sys.executable,
-                "-m",
-                "atelier",
-                "worker",
-                "--concurrency",
-                str(settings.queue.embedded_concurrency),
-                "--parent-pid",
-                str(os.getpid()),
-            ]
-        )
-        supervisor.start()
+        base = [sys.executable, "-m", "atelier", "worker", "--parent-pid", str(os.getpid())]
+        concurrency = ["--concurrency", str(settings.queue.embedded_concurrency)]
+        if settings.queue.embedded_library_worker:
+            # the library's background work in its own process, at a lower CPU priority, so
+            # tagging a burst of images never delays what someone is waiting for
+            supervisors.append(
+                WorkerSupervisor("worker", [*base, "--queues", "cpu,gpu", *concurrency])
+            )
+            supervisors.append(
+                WorkerSupervisor(
+                    "library worker",
+                    [*base, "--queues", "library", "--concurrency", "1", "--nice", "10"],
+                )
+            )
+        else:
+            supervisors.append(WorkerSupervisor("worker", [*base, *concurrency]))
+        for supervisor in supervisors:
+            supervisor.start()
     try:
         uvicorn.run(
             create_app(settings),
@@ -83,15 +88,20 @@ def serve(
             forwarded_allow_ips=settings.limits.trusted_proxies,  # as the rate limits
         )
     finally:
-        if supervisor is not None:
+        for supervisor in supervisors:
             supervisor.stop()
 
 
 @app.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume.")] = "cpu,gpu",
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues to consume (cpu, gpu, library).")
+    ] = "cpu,gpu,library",
     concurrency: Annotated[int, typer.Option(min=1, help="Tasks run at once.")] = 2,
     pool: Annotated[str, typer.Option(help="Celery pool: threads, solo or prefork.")] = "threads",
+    nice: Annotated[
+        int, typer.Option(min=0, max=19, help="Lower this worker's CPU priority (Unix nice).")
+    ] = 0,
     parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Consume tasks from the broker (any number of workers, on any machines)."""
@@ -101,6 +111,8 @@ def worker(
     configure_logging(settings)
     if parent_pid is not None:
         _exit_with_parent(parent_pid)
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], concurrency, pool)
 
 
@@ -109,8 +121,9 @@ class WorkerSupervisor(threading.Thread):
     OOM killer) is started again, with a growing pause if it keeps dying. Its tasks are
     recovered by the lease sweep."""
 
-    def __init__(self, command: list[str]) -> None:
-        super().__init__(name="worker-supervisor", daemon=True)
+    def __init__(self, name: str, command: list[str]) -> None:
+        super().__init__(name=f"{name} supervisor", daemon=True)
+        self.label = name
         self.command = command
         self.child: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -125,7 +138,10 @@ class WorkerSupervisor(threading.Thread):
                 return
             pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 60.0)
             logging.getLogger("atelier.serve").error(
-                "the embedded worker exited with %s; starting it again in %.0fs", code, pause
+                "the embedded %s exited with %s; starting it again in %.0fs",
+                self.label,
+                code,
+                pause,
             )
             self._stopping.wait(pause)
 

@@ -24,6 +24,7 @@ from atelier.runtime import Runtime
 from atelier.tasks import children
 from atelier.tasks.lifecycle import TaskStatus
 from atelier.tasks.models import Task
+from atelier.worker.celery_app import LIBRARY_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def holder(runtime: Runtime, owner: str) -> Task:
             id=holder_id,
             kind=HOLDER_KIND,
             owner=owner,
-            queue="cpu",
+            queue=LIBRARY_QUEUE,
             params={"day": day},
             status=TaskStatus.COMPLETED.value,
             stage="done",
@@ -88,6 +89,7 @@ def tag_results(runtime: Runtime, task: Task) -> list[str]:
                 id=children.child_id(parent.id, task.id, image_id),
                 kind="tag",
                 params={"image_id": image_id, "mode": "auto"},
+                queue=LIBRARY_QUEUE,
             )
             for image_id in dict.fromkeys(ids)
         ]

@@ -42,6 +42,7 @@ from atelier.runtime import Runtime
 from atelier.tasks import children, lifecycle
 from atelier.tasks.lifecycle import Event, TaskStatus
 from atelier.tasks.models import Task
+from atelier.worker.celery_app import LIBRARY_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def new_task(
         id=task_id,
         kind=kind,
         owner=owner,
-        queue="cpu",
+        queue=LIBRARY_QUEUE,
         params=params,
         status=TaskStatus.PENDING.value,
         stage=None,

@@ -27,6 +27,7 @@ from atelier.runtime import Runtime
 from atelier.tasks import children
 from atelier.tasks.kinds import AwaitChildren, RunContext, TaskKind, register
 from atelier.tasks.lifecycle import TERMINAL
+from atelier.worker.celery_app import LIBRARY_QUEUE
 
 FINISHED = frozenset(s.value for s in TERMINAL)
 
@@ -34,6 +35,9 @@ FINISHED = frozenset(s.value for s in TERMINAL)
 class TagKind(TaskKind):
     name = "tag"
     params_model = TagParams
+
+    def queue(self, runtime: Runtime, params: BaseModel) -> str:
+        return LIBRARY_QUEUE
 
     def complete(self, runtime: Runtime, params: BaseModel, owner: str) -> TagParams:
         assert isinstance(params, TagParams)
@@ -60,6 +64,9 @@ class LibraryBatchKind(TaskKind):
     name = "library_batch"
     params_model = BatchParams
     internal = True
+
+    def queue(self, runtime: Runtime, params: BaseModel) -> str:
+        return LIBRARY_QUEUE
 
     def run(self, ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         with ctx.runtime.db.read() as s:
@@ -93,6 +100,9 @@ class ReembedKind(TaskKind):
     name = "reembed"
     params_model = ReembedParams
     internal = True
+
+    def queue(self, runtime: Runtime, params: BaseModel) -> str:
+        return LIBRARY_QUEUE
 
     def run(self, ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         return run_reembed(ctx)

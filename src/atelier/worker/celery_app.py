@@ -13,7 +13,10 @@ from atelier.worker import embedded_broker
 
 log = logging.getLogger(__name__)
 TASK_NAME = "atelier.run_task"
-QUEUES = ("cpu", "gpu")
+#: ``library``: the library's background work (tagging, re-embedding), apart from ``cpu`` so
+#: that it never queues ahead of, or holds back (fair dispatch), what a person is waiting for
+LIBRARY_QUEUE = "library"
+QUEUES = ("cpu", "gpu", LIBRARY_QUEUE)
 RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5}
 
 
