@@ -177,3 +177,21 @@ def test_admin_commands_create_and_list_users(profile: Profile) -> None:
 
 def assert_admin(client: TestClient, headers: dict[str, str]) -> None:
     assert client.get("/api/v1/admin/users", headers=headers).json()["total"] == 2
+
+
+def test_reembedding_the_library_needs_an_admin_in_production(profile: Profile) -> None:
+    # it rewrites every owner's vectors: an operator's action where accounts matter
+    url = "/api/v1/library/reembed"
+    production = profile.settings.model_copy(update={"mode": "production"})
+    with api(production) as client:
+        admin = bearer(register(client))
+        user = bearer(register(client))
+        r = client.post(url, headers=anonymous(client))
+        assert r.status_code == 401 and error(r) == "authentication_required"
+        r = client.post(url, headers=user)
+        assert r.status_code == 403 and error(r) == "forbidden"
+        r = client.post(url, headers=admin)  # let through: nothing is stale yet
+        assert r.status_code == 409 and error(r) == "reembed_not_needed"
+    with api(profile.settings) as client:  # local mode: the one person using the server
+        r = client.post(url, headers=anonymous(client))
+        assert r.status_code == 409 and error(r) == "reembed_not_needed"

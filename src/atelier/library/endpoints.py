@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from atelier.accounts.auth import current_user
+from atelier.accounts.errors import Forbidden
 from atelier.api.deps import JsonBody, Owner, RuntimeDep, Submitter
 from atelier.errors import AtelierError, NotFound, ValidationFailed
 from atelier.images import processing
@@ -328,7 +330,22 @@ async def search_by_image(
     return await run_in_threadpool(run)
 
 
-@router.post("/reembed", status_code=201, response_model=ReembedOut)
+async def operator_in_production(request: Request) -> None:
+    """Re-embedding rewrites every owner's vectors: in `production` mode only an admin may
+    start it (401 `authentication_required`, 403 `forbidden`; operators without an account
+    have `atelier library reembed`); in `local` mode, the one person using the server."""
+    if request.app.state.settings.mode == "production":
+        caller = await current_user(request)
+        if not caller.is_admin:
+            raise Forbidden("re-embedding the library needs an admin account")
+
+
+@router.post(
+    "/reembed",
+    status_code=201,
+    response_model=ReembedOut,
+    dependencies=[Depends(operator_in_production)],
+)
 def reembed_library(
     owner: Submitter,
     library: Library,
@@ -337,7 +354,9 @@ def reembed_library(
 ) -> ReembedOut:
     """Re-embed the library with the configured models (after `LIBRARY__EMBEDDER` or
     `LIBRARY__CLIP_MODEL` changed): a background `reembed` task with progress; vectors of
-    other models are deleted at its end. 409 `reembed_not_needed` when nothing is stale."""
+    other models are deleted at its end. 409 `reembed_not_needed` when nothing is stale. It
+    re-embeds every owner's images: in `production` mode it needs an admin account (401
+    `authentication_required`, 403 `forbidden`)."""
     out = library.reembed(owner, force=force)
     if not out.created:
         response.status_code = 200

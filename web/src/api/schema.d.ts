@@ -691,7 +691,9 @@ export interface paths {
          * Reembed Library
          * @description Re-embed the library with the configured models (after `LIBRARY__EMBEDDER` or
          *     `LIBRARY__CLIP_MODEL` changed): a background `reembed` task with progress; vectors of
-         *     other models are deleted at its end. 409 `reembed_not_needed` when nothing is stale.
+         *     other models are deleted at its end. 409 `reembed_not_needed` when nothing is stale. It
+         *     re-embeds every owner's images: in `production` mode it needs an admin account (401
+         *     `authentication_required`, 403 `forbidden`).
          */
         post: operations["reembed_library_api_v1_library_reembed_post"];
         delete?: never;
