@@ -96,3 +96,34 @@ def test_heic_photos_with_the_heic_extra(profile: Profile) -> None:
         assert r.status_code == 201, r.text
         body = r.json()
         assert (body["width"], body["height"]) == (64, 48) and body["format"] == "jpeg"
+
+
+def test_a_replayed_submission_keeps_only_the_first_photo(profile: Profile) -> None:
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from atelier.images.models import ImageRecord
+
+    buf = io.BytesIO()
+    Image.new("RGB", (48, 32), (20, 120, 200)).save(buf, format="PNG")
+    photo = ("lake.png", buf.getvalue(), "image/png")
+    with api(profile.settings) as client:
+        h = {**login(client), "Idempotency-Key": "lake-1"}
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+        def kept() -> tuple[int, int]:
+            with runtime.db.read() as s:
+                rows = s.scalar(select(func.count()).select_from(ImageRecord))
+            root = Path(runtime.settings.storage_root)
+            return int(rows or 0), len([p for p in root.rglob("*") if p.is_file()])
+
+        data = {"text": "a quiet lake"}
+        first = client.post("/api/v1/stylize", files={"photo": photo}, data=data, headers=h)
+        assert first.status_code == 201, first.text
+        once = kept()
+        assert once[0] == 1 and once[1] >= 1
+        again = client.post("/api/v1/stylize", files={"photo": photo}, data=data, headers=h)
+        assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["task_id"] == first.json()["task_id"]
+        assert kept() == once  # the replay's own copy of the photo was withdrawn

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from atelier.config import SafetySettings, Settings
+from atelier.images.models import ImageRecord
 from atelier.safety.errors import PromptRejected
 from atelier.safety.prompts import (
     PromptFilter,
@@ -221,6 +223,15 @@ def test_every_submission_path_refuses_and_obeys_a_new_list(
             "redraw.prompt",
             "animals",
         )
+        r = client.post(
+            "/v1/images/edits", files={"image": photo}, data={"prompt": "purple giraffe"}, headers=h
+        )
+        assert r.status_code == 400 and r.json()["error"]["code"] == "prompt_rejected", r.text
+        # the refused submissions' photos were not kept: no row, no stored bytes
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        with runtime.db.read() as s:
+            assert s.scalar(select(func.count()).select_from(ImageRecord)) == 0
+        assert not [p for p in Path(runtime.settings.storage_root).rglob("*") if p.is_file()]
         _refused(
             client.post("/api/v1/manga", json={"story": "A purple giraffe walks."}, headers=h),
             "story",

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from atelier.api.deps import RuntimeDep, Submitter, Tasks
 from atelier.erase.schemas import EraseParams, Inpainter, SegmenterChoice
 from atelier.errors import ValidationFailed
-from atelier.images.endpoints import ingest_upload
+from atelier.images.endpoints import create_for_upload, ingest_for_task
 from atelier.tasks.schemas import TaskCreate, TaskCreated
 
 router = APIRouter(prefix="/api/v1", tags=["erase"])
@@ -91,13 +91,15 @@ async def erase(
         params["redraw"] = {k: v for k, v in spec.items() if v is not None}
     params = {k: v for k, v in params.items() if v is not None}
     check(params)
-    record = await ingest_upload(runtime, owner, photo)
+    upload = await ingest_for_task(runtime, owner, photo)
+    record = upload[0]
     body = TaskCreate(
         kind="erase", params={**params, "image_id": record.id}, webhook_url=webhook_url
     )
-    task, created = await run_in_threadpool(tasks.create, owner, body, idempotency_key)
-    if not created:
+    task, created = await create_for_upload(runtime, tasks, owner, upload, body, idempotency_key)
+    if not created:  # as POST /api/v1/tasks answers a replay
         response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
     position, estimate = await run_in_threadpool(tasks.created_view, task)
     return TaskCreated(
         task_id=task.id,

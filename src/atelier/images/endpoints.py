@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -22,6 +23,9 @@ from atelier.images.schemas import image_links
 from atelier.images.signing import verify
 from atelier.runtime import Runtime
 from atelier.storage.base import ObjectNotFound
+from atelier.tasks.models import Task
+from atelier.tasks.schemas import TaskCreate
+from atelier.tasks.service import TaskService
 
 router = APIRouter(prefix="/api/v1", tags=["images"])
 
@@ -80,6 +84,49 @@ async def ingest_upload(runtime: Runtime, owner: str, upload: UploadFile) -> Ima
         return await run_in_threadpool(runtime.images.ingest, runtime.db.session, owner, data)
     except ImageRejected as exc:
         raise REJECTIONS[exc.code](exc.message) from None
+
+
+async def ingest_for_task(
+    runtime: Runtime, owner: str, upload: UploadFile
+) -> tuple[ImageRecord, str]:
+    """:func:`ingest_upload` for an endpoint that makes a task of the photo: the record, and
+    the SHA-256 of the bytes sent (what names the photo in an ``Idempotency-Key`` replay)."""
+    record = await ingest_upload(runtime, owner, upload)
+    await upload.seek(0)
+    digest = hashlib.sha256(await upload.read()).hexdigest()
+    return record, digest
+
+
+async def create_for_upload(
+    runtime: Runtime,
+    tasks: TaskService,
+    owner: str,
+    upload: tuple[ImageRecord, str],
+    body: TaskCreate,
+    idempotency_key: str | None = None,
+) -> tuple[Task, bool]:
+    """Create the task that works on a just-stored upload (from :func:`ingest_for_task`).
+    A repeat of the request with its ``Idempotency-Key`` matches by the photo's bytes, not
+    by the new copy's id. The upload is withdrawn when no task uses it: the submission was
+    refused (invalid params, the prompt filter, a quota) or replayed (that task works on the
+    first request's photo)."""
+    record, digest = upload
+    identity = {
+        **body.params,
+        **{k: f"sha256:{digest}" for k, v in body.params.items() if v == record.id},
+    }
+
+    def create() -> tuple[Task, bool]:
+        return tasks.create(owner, body, idempotency_key, identity=identity)
+
+    try:
+        task, created = await run_in_threadpool(create)
+    except Exception:
+        await run_in_threadpool(runtime.images.withdraw, runtime.db.session, record.id)
+        raise
+    if not created:
+        await run_in_threadpool(runtime.images.withdraw, runtime.db.session, record.id)
+    return task, created
 
 
 def _authorised(

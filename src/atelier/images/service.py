@@ -144,6 +144,18 @@ class ImageService:
             raise
         return record
 
+    def withdraw(
+        self, session_factory: Callable[[], AbstractContextManager[Session]], image_id: str
+    ) -> None:
+        """Remove an upload no task came to use: its row, then its bytes."""
+        with session_factory() as session:
+            record = session.get(ImageRecord, image_id)
+            if record is None:
+                return
+            keys = [k for k in (record.storage_key, record.thumbnail_key) if k]
+            session.delete(record)
+        self.discard(keys)
+
     def discard(self, keys: Iterable[str]) -> list[str]:
         """Delete objects (whose rows are gone or never were); returns the keys that failed."""
         failed = []

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from atelier.api.deps import JsonBody, RuntimeDep, Submitter, Tasks
 from atelier.errors import AtelierError, ValidationFailed
-from atelier.images.endpoints import ingest_upload
+from atelier.images.endpoints import create_for_upload, ingest_for_task
 from atelier.images.models import ImageRecord
 from atelier.images.signing import signed_url
 from atelier.runtime import Runtime
@@ -176,7 +176,8 @@ async def edit_image(
     the offline stylizer."""
     if size not in (None, "auto"):
         parse_size(size)  # validated for compatibility; the output keeps the input's size
-    record = await ingest_upload(runtime, owner, image[0])
+    upload = await ingest_for_task(runtime, owner, image[0])
+    record = upload[0]
     known = {m.id for m in runtime.providers.models()} | set(runtime.settings.policy.routes)
     params = {
         "image_id": record.id,
@@ -184,9 +185,8 @@ async def edit_image(
         "num_images": n,
         "model": model if model in known else runtime.settings.stylize.default_model,
     }
-    task, _ = await run_in_threadpool(
-        tasks.create, owner, TaskCreate(kind="stylize", params=params)
-    )
+    body = TaskCreate(kind="stylize", params=params)
+    task, _ = await create_for_upload(runtime, tasks, owner, upload, body)
     return await answer(tasks, runtime, owner, task, response_format)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from atelier.api.deps import RuntimeDep, Submitter, Tasks
-from atelier.images.endpoints import ingest_upload
+from atelier.images.endpoints import create_for_upload, ingest_for_task
 from atelier.tasks.schemas import TaskCreate, TaskCreated
 
 router = APIRouter(prefix="/api/v1", tags=["stylize"])
@@ -34,7 +34,8 @@ async def stylize(
 ) -> TaskCreated:
     """Upload the photo (validated, turned upright, metadata stripped) and create a
     `stylize` task for it. Same as `POST /api/v1/images` then `POST /api/v1/tasks`."""
-    record = await ingest_upload(runtime, owner, photo)
+    upload = await ingest_for_task(runtime, owner, photo)
+    record = upload[0]
     params = {
         "image_id": record.id,
         "style": style,
@@ -51,9 +52,10 @@ async def stylize(
         params={k: v for k, v in params.items() if v is not None},
         webhook_url=webhook_url,
     )
-    task, created = await run_in_threadpool(tasks.create, owner, body, idempotency_key)
-    if not created:
+    task, created = await create_for_upload(runtime, tasks, owner, upload, body, idempotency_key)
+    if not created:  # as POST /api/v1/tasks answers a replay
         response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
     position, estimate = await run_in_threadpool(tasks.created_view, task)
     return TaskCreated(
         task_id=task.id,

@@ -151,11 +151,14 @@ class TaskService:
         idempotency_key: str | None = None,
         *,
         dispatch: bool = True,
+        identity: dict[str, Any] | None = None,
     ) -> tuple[Task, bool]:
         """Returns (task, created). A repeated ``Idempotency-Key`` returns the first task.
         ``dispatch=False`` leaves the task for the caller to run (the local CLI). Blocks
-        until the task is committed (by the group-committing :class:`TaskWriter`)."""
-        kind, params, request_hash = self._validate(owner, body, idempotency_key)
+        until the task is committed (by the group-committing :class:`TaskWriter`).
+        ``identity``: what a repeat of the request must match, instead of ``body.params``
+        (an upload endpoint names the photo by its bytes, not by the id of its new copy)."""
+        kind, params, request_hash = self._validate(owner, body, idempotency_key, identity)
         if body.webhook_url is not None:
             webhooks.check_url(body.webhook_url)
         if idempotency_key is not None:
@@ -199,7 +202,11 @@ class TaskService:
             self.waiting.created(task.queue)
 
     def _validate(
-        self, owner: str, body: TaskCreate, idempotency_key: str | None
+        self,
+        owner: str,
+        body: TaskCreate,
+        idempotency_key: str | None,
+        identity: dict[str, Any] | None = None,
     ) -> tuple[TaskKind, BaseModel, str | None]:
         """The kind and its validated params, and (with an ``Idempotency-Key``, the only use)
         the request's hash, which tells a replay of the first request from a different one."""
@@ -209,8 +216,9 @@ class TaskService:
         params = kind.validate(self.runtime, body.params, owner)
         if idempotency_key is None:
             return kind, params, None
+        named = body.params if identity is None else identity
         request_hash = hashlib.sha256(
-            json.dumps([body.kind, body.params, body.webhook_url], sort_keys=True).encode()
+            json.dumps([body.kind, named, body.webhook_url], sort_keys=True).encode()
         ).hexdigest()
         return kind, params, request_hash
 
