@@ -178,6 +178,10 @@ def test_redis_unreachable_lets_requests_through(
             assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
             assert client.post("/api/v1/tasks", json=TASK, headers=me).status_code == 201
         assert client.app.state.limiter.backend.failures >= 6  # type: ignore[attr-defined]
+        # and the operator sees it in /metrics
+        scraped = client.get("/metrics").text
+        [line] = [x for x in scraped.splitlines() if x.startswith("atelier_rate_limit_fail_open")]
+        assert float(line.split()[-1]) >= 6
     assert any("rate limits are not enforced" in r.message for r in caplog.records)
 
 

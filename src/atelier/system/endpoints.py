@@ -73,7 +73,8 @@ metrics_router = APIRouter(tags=["system"])
 async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     """Prometheus metrics (text exposition format): queue depth, tasks finished, success
     rate, run-time quantiles per kind and provider, failure classes, provider calls, live
-    workers and their GPUs, this process's memory and CPU."""
+    workers and their GPUs; this API process's memory and CPU, rate-limit checks let through
+    while Redis was down, and submissions served on the fast path."""
     token = runtime.settings.metrics_token
     if token is not None:
         given = request.headers.get("authorization", "")
@@ -82,7 +83,7 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
             raise Unauthorized("metrics need 'Authorization: Bearer <ATELIER_METRICS_TOKEN>'")
     registry = getattr(request.app.state, "metrics_registry", None)
     if registry is None:
-        registry = request.app.state.metrics_registry = build_registry(runtime)
+        registry = request.app.state.metrics_registry = build_registry(runtime, request.app.state)
     body = await run_in_threadpool(generate_latest, registry)
     return Response(content=body, media_type=CONTENT_TYPE_LATEST)
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
@@ -215,8 +215,33 @@ class AtelierCollector(Collector):
         yield from (workers, memory, memory_total, utilization)
 
 
-def build_registry(runtime: Runtime) -> CollectorRegistry:
+class ApiProcessCollector(Collector):
+    """Counters of the API process that answers the scrape (each process has its own)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        fail_open = CounterMetricFamily(
+            "atelier_rate_limit_fail_open",
+            "Rate-limit checks this API process let through because the shared store (Redis) "
+            "did not answer",
+        )
+        fail_open.add_metric([], float(getattr(self.state.limiter.backend, "failures", 0)))
+        yield fail_open
+        fast = CounterMetricFamily(
+            "atelier_fast_submits",
+            "Task submissions this API process answered on the fast path (ADR 0006)",
+        )
+        fast.add_metric([], float(getattr(self.state, "fast_submits", 0)))
+        yield fast
+
+
+def build_registry(runtime: Runtime, state: Any = None) -> CollectorRegistry:
+    """The scrape's collectors; with ``state`` (the app's), the API process's own counters."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AtelierCollector(runtime))
+    if state is not None:
+        registry.register(ApiProcessCollector(state))
     ProcessCollector(registry=registry)
     return registry
