@@ -195,3 +195,32 @@ def test_reembedding_the_library_needs_an_admin_in_production(profile: Profile) 
     with api(profile.settings) as client:  # local mode: the one person using the server
         r = client.post(url, headers=anonymous(client))
         assert r.status_code == 409 and error(r) == "reembed_not_needed"
+
+
+def test_first_registrations_at_once_make_one_admin(profile: Profile) -> None:
+    import threading
+
+    from atelier.accounts.service import AccountService
+    from atelier.db.engine import Database
+    from atelier.db.migrate import upgrade
+
+    upgrade(profile.settings)
+    db = Database(profile.settings)
+    try:
+        service = AccountService(db, profile.settings)
+        service.passwords.hash(PASSWORD)  # warm: the hashes below then take alike
+        start = threading.Barrier(6)
+        roles: list[str] = []
+
+        def register_one(i: int) -> None:
+            start.wait()
+            roles.append(service.create_user(f"first-{i}@example.com", PASSWORD).role)
+
+        threads = [threading.Thread(target=register_one, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(roles) == ["admin", "user", "user", "user", "user", "user"]
+    finally:
+        db.dispose()

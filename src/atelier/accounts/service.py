@@ -47,6 +47,10 @@ from atelier.errors import AtelierError, NotFound, Unauthorized
 LAST_USED_EVERY = timedelta(seconds=60)
 
 
+#: the PostgreSQL advisory lock that serializes deciding who is the first user
+FIRST_USER_LOCK = 0x61746C5F61646D  # "atl_adm"
+
+
 @dataclass(frozen=True)
 class SignIn:
     """What a login, a registration or a refresh hands back."""
@@ -112,6 +116,12 @@ class AccountService:
                     raise EmailTaken("an account with this email exists")
                 if admin is None:
                     first = s.scalar(select(User.id).limit(1)) is None
+                    if first and s.get_bind().dialect.name == "postgresql":
+                        # two first registrations at once would both see no user: the one
+                        # that waits here looks again after the other commits (SQLite's
+                        # write transaction already serializes them)
+                        s.execute(select(func.pg_advisory_xact_lock(FIRST_USER_LOCK)))
+                        first = s.scalar(select(User.id).limit(1)) is None
                     admin = self.auth.first_user_admin and first
                 user = User(
                     id=str(uuid.uuid4()),
