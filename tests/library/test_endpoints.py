@@ -375,6 +375,7 @@ def test_collections_are_shared_read_only_with_signed_urls(
 
     share = client.post(f"{lib}/{cid}/share", headers=me).json()
     assert share["url"].endswith(f"/api/v1/shared/{share['token']}")
+    assert share["page_url"].endswith(f"/library?shared={share['token']}")  # for a person
     assert client.post(f"{lib}/{cid}/share", headers=me).json()["token"] == share["token"]
     client.cookies.clear()
     public = client.get(f"/api/v1/shared/{share['token']}")  # no session

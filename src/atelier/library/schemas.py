@@ -147,7 +147,8 @@ class ItemsIn(BaseModel):
 
 class ShareOut(BaseModel):
     token: str
-    url: str
+    url: str = Field(description="The shared listing as JSON (`GET /api/v1/shared/{token}`).")
+    page_url: str = Field(description="The web page that shows it, to hand to a person.")
 
 
 class SharedImage(BaseModel):

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 from PIL import Image
@@ -525,7 +526,11 @@ class LibraryService:
                     .execution_options(synchronize_session=False)
                 )
         base = self.runtime.settings.public_url.rstrip("/")
-        return ShareOut(token=token, url=f"{base}/api/v1/shared/{token}")
+        return ShareOut(
+            token=token,
+            url=f"{base}/api/v1/shared/{token}",
+            page_url=f"{base}/library?{urlencode({'shared': token})}",
+        )
 
     def unshare(self, owner: str, collection_id: str) -> None:
         self._collection(owner, collection_id)

@@ -1167,7 +1167,8 @@ export interface paths {
          * Metrics
          * @description Prometheus metrics (text exposition format): queue depth, tasks finished, success
          *     rate, run-time quantiles per kind and provider, failure classes, provider calls, live
-         *     workers and their GPUs, this process's memory and CPU.
+         *     workers and their GPUs; this API process's memory and CPU, rate-limit checks let through
+         *     while Redis was down, and submissions served on the fast path.
          */
         get: operations["metrics_metrics_get"];
         put?: never;
@@ -2784,9 +2785,17 @@ export interface components {
         };
         /** ShareOut */
         ShareOut: {
+            /**
+             * Page Url
+             * @description The web page that shows it, to hand to a person.
+             */
+            page_url: string;
             /** Token */
             token: string;
-            /** Url */
+            /**
+             * Url
+             * @description The shared listing as JSON (`GET /api/v1/shared/{token}`).
+             */
             url: string;
         };
         /** StageProgress */
