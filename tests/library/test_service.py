@@ -339,7 +339,24 @@ def test_similar_images_by_their_text_embedding(
     found = ids(r.json()["items"])
     assert found == [made["kitten"], made["rocket"]]  # itself left out, nearest first
     r = client.get(f"/api/v1/library/images/{made['cat']}/similar", params={"k": 1}, headers=me)
-    assert ids(r.json()["items"]) == [made["kitten"]]
+    assert ids(r.json()["items"]) == [made["kitten"]] and r.json()["next_offset"] == 1
+    # the next page, and the end
+    page = {"k": 1, "offset": 1}
+    r = client.get(f"/api/v1/library/images/{made['cat']}/similar", params=page, headers=me)
+    assert ids(r.json()["items"]) == [made["rocket"]] and r.json()["next_offset"] is None
+    # search pages the same ranking
+    whole = ids(search(client, me, "a sleeping cat"))
+    assert len(whole) == 3
+    pages = []
+    for offset in range(3):
+        r = client.get(
+            "/api/v1/library/search",
+            params={"q": "a sleeping cat", "k": 1, "offset": offset},
+            headers=me,
+        )
+        pages += ids(r.json()["items"])
+        assert r.json()["next_offset"] == (offset + 1 if offset < 2 else None)
+    assert pages == whole
 
 
 def test_re_embedding_after_the_model_changed(

@@ -263,10 +263,11 @@ def similar_images(
     library: Library,
     filters: FiltersDep,
     k: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1000, description="Skip this many hits (paging).")] = 0,
 ) -> SearchOut:
     """Images like this one: by CLIP image embedding when a CLIP model is configured, else
-    by the embedding of tags and descriptions."""
-    return library.similar(owner, image_id, filters, k)
+    by the embedding of tags and descriptions. Paged by `offset` (`next_offset`)."""
+    return library.similar(owner, image_id, filters, k, offset)
 
 
 @router.get("/random")
@@ -288,11 +289,13 @@ def search_library(
     filters: FiltersDep,
     q: Annotated[str, Query(max_length=500, description="Words, a sentence, in any language.")],
     k: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1000, description="Skip this many hits (paging).")] = 0,
 ) -> SearchOut:
     """Hybrid search: meaning (vector similarity), tags and full text (BM25), weighted by
     `LIBRARY__WEIGHT_*`. Each hit tells which parts matched. An empty `q` lists the images
-    the filters allow, newest first."""
-    return library.search(owner, q, filters, k)
+    the filters allow, newest first. Paged by `offset` (`next_offset` says where the next
+    page starts)."""
+    return library.search(owner, q, filters, k, offset)
 
 
 @router.post("/search/image", response_model=SearchOut)
@@ -304,15 +307,16 @@ async def search_by_image(
     file: Annotated[UploadFile | None, File(description="The example image.")] = None,
     image_id: Annotated[str | None, Form(max_length=36, description="Or one of yours.")] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1000, description="Skip this many hits (paging).")] = 0,
 ) -> SearchOut:
     """Search by example (an upload or one of your images), by CLIP image similarity. Without
-    a CLIP model configured: 409 `image_embedder_unavailable`."""
+    a CLIP model configured: 409 `image_embedder_unavailable`. Paged by `offset`."""
     library = LibraryService(runtime, library_index(request))
     if (file is None) == (image_id is None):
         raise ValidationFailed("send either a file or an image_id", details={"field": "file"})
     if image_id is not None:
         return await run_in_threadpool(
-            lambda: library.search_by_image(owner, filters, k, image_id=image_id)
+            lambda: library.search_by_image(owner, filters, k, image_id=image_id, offset=offset)
         )
     assert file is not None
     limits = runtime.settings.images
@@ -325,7 +329,9 @@ async def search_by_image(
             )
         except processing.ImageRejected as exc:
             raise REJECTIONS[exc.code](exc.message, details={"field": "file"}) from None
-        return library.search_by_image(owner, filters, k, picture=processing.normalize(picture))
+        return library.search_by_image(
+            owner, filters, k, picture=processing.normalize(picture), offset=offset
+        )
 
     return await run_in_threadpool(run)
 

@@ -105,6 +105,9 @@ class SearchHitOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     items: list[SearchHitOut]
+    next_offset: int | None = Field(
+        default=None, description="`offset` of the next page; `null` on the last one."
+    )
 
 
 class CollectionIn(BaseModel):

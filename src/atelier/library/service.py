@@ -288,10 +288,25 @@ class LibraryService:
             for h, out in zip(kept, outs, strict=True)
         ]
 
-    def search(self, owner: str, query: str, filters: Filters, k: int) -> SearchOut:
+    def search(
+        self, owner: str, query: str, filters: Filters, k: int, offset: int = 0
+    ) -> SearchOut:
         self._refresh()
-        found = self.index.searcher.search(query, k=k, filters=self._search_filters(owner, filters))
-        return SearchOut(query=query, items=self._hits(owner, found))
+        sf = self._search_filters(owner, filters)
+        found = self.index.searcher.search(query, k=offset + k + 1, filters=sf)
+        return self._page(owner, query, found, k, offset)
+
+    def _page(
+        self, owner: str, query: str, found: list[SearchHit], k: int, offset: int
+    ) -> SearchOut:
+        """Hits ``offset`` to ``offset + k`` of a ranking asked for one past them (so it is
+        known whether another page follows)."""
+        more = len(found) > offset + k
+        return SearchOut(
+            query=query,
+            items=self._hits(owner, found[offset : offset + k]),
+            next_offset=offset + k if more else None,
+        )
 
     def _image_vector(self, image_id: str, model: str) -> np.ndarray | None:
         with self.runtime.db.read() as s:
@@ -306,6 +321,7 @@ class LibraryService:
         *,
         picture: Image.Image | None = None,
         image_id: str | None = None,
+        offset: int = 0,
     ) -> SearchOut:
         owned = self._row(owner, image_id) if image_id is not None else None
         self._refresh()
@@ -332,10 +348,12 @@ class LibraryService:
         else:
             raise BadRequest("send a file or an image_id", details={"field": "file"})
         sf = self._search_filters(owner, filters)
-        found = searcher.search_by_image(query, k=k, filters=sf, exclude=exclude)
-        return SearchOut(query=image_id or "", items=self._hits(owner, found))
+        found = searcher.search_by_image(query, k=offset + k + 1, filters=sf, exclude=exclude)
+        return self._page(owner, image_id or "", found, k, offset)
 
-    def similar(self, owner: str, image_id: str, filters: Filters, k: int) -> SearchOut:
+    def similar(
+        self, owner: str, image_id: str, filters: Filters, k: int, offset: int = 0
+    ) -> SearchOut:
         """By image embedding with a CLIP model, else by text embedding."""
         self._refresh()
         self._row(owner, image_id)
@@ -344,8 +362,10 @@ class LibraryService:
         if searcher.image_embedder is not None and searcher.image_index is not None:
             stored = self._image_vector(image_id, searcher.image_embedder.name)
             if stored is not None:
-                found = searcher.search_by_image(stored, k=k, filters=sf, exclude={image_id})
-                return SearchOut(query=image_id, items=self._hits(owner, found))
+                found = searcher.search_by_image(
+                    stored, k=offset + k + 1, filters=sf, exclude={image_id}
+                )
+                return self._page(owner, image_id, found, k, offset)
         stored = self._image_vector(image_id, self.index.text_model)
         if stored is None or searcher.index is None:
             raise NotEmbedded(
@@ -357,10 +377,10 @@ class LibraryService:
             allowed.discard(image_id)
         hits = [
             SearchHit(i, s, vector=s)
-            for i, s in searcher.index.search(stored, k + 1, allowed)
+            for i, s in searcher.index.search(stored, offset + k + 2, allowed)
             if i != image_id
-        ][:k]
-        return SearchOut(query=image_id, items=self._hits(owner, hits))
+        ]
+        return self._page(owner, image_id, hits, k, offset)
 
     # -- collections ----------------------------------------------------------------------------
     def _collection(self, owner: str, collection_id: str) -> LibraryCollection:

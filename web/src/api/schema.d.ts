@@ -647,7 +647,7 @@ export interface paths {
         /**
          * Similar Images
          * @description Images like this one: by CLIP image embedding when a CLIP model is configured, else
-         *     by the embedding of tags and descriptions.
+         *     by the embedding of tags and descriptions. Paged by `offset` (`next_offset`).
          */
         get: operations["similar_images_api_v1_library_images__image_id__similar_get"];
         put?: never;
@@ -713,7 +713,8 @@ export interface paths {
          * Search Library
          * @description Hybrid search: meaning (vector similarity), tags and full text (BM25), weighted by
          *     `LIBRARY__WEIGHT_*`. Each hit tells which parts matched. An empty `q` lists the images
-         *     the filters allow, newest first.
+         *     the filters allow, newest first. Paged by `offset` (`next_offset` says where the next
+         *     page starts).
          */
         get: operations["search_library_api_v1_library_search_get"];
         put?: never;
@@ -736,7 +737,7 @@ export interface paths {
         /**
          * Search By Image
          * @description Search by example (an upload or one of your images), by CLIP image similarity. Without
-         *     a CLIP model configured: 409 `image_embedder_unavailable`.
+         *     a CLIP model configured: 409 `image_embedder_unavailable`. Paged by `offset`.
          */
         post: operations["search_by_image_api_v1_library_search_image_post"];
         delete?: never;
@@ -2736,6 +2737,11 @@ export interface components {
         SearchOut: {
             /** Items */
             items: components["schemas"]["SearchHitOut"][];
+            /**
+             * Next Offset
+             * @description `offset` of the next page; `null` on the last one.
+             */
+            next_offset?: number | null;
             /** Query */
             query: string;
         };
@@ -4507,6 +4513,8 @@ export interface operations {
                 max_width?: number | null;
                 min_height?: number | null;
                 min_width?: number | null;
+                /** @description Skip this many hits (paging). */
+                offset?: number;
                 /** @description `upload`, `url` or `generated`. */
                 source?: ("upload" | "url" | "generated") | null;
                 /** @description Images with every one of these tags (repeat, or comma-separated). */
@@ -4637,6 +4645,8 @@ export interface operations {
                 max_width?: number | null;
                 min_height?: number | null;
                 min_width?: number | null;
+                /** @description Skip this many hits (paging). */
+                offset?: number;
                 /** @description Words, a sentence, in any language. */
                 q: string;
                 /** @description `upload`, `url` or `generated`. */
@@ -4686,6 +4696,8 @@ export interface operations {
                 max_width?: number | null;
                 min_height?: number | null;
                 min_width?: number | null;
+                /** @description Skip this many hits (paging). */
+                offset?: number;
                 /** @description `upload`, `url` or `generated`. */
                 source?: ("upload" | "url" | "generated") | null;
                 /** @description Images with every one of these tags (repeat, or comma-separated). */
