@@ -85,6 +85,13 @@ def test_an_import_of_several_files_with_exact_and_near_duplicates(
     assert first["near_duplicates"] == [] and coffee["near_duplicates"] == []
     [found] = near["near_duplicates"]
     assert found["image_id"] == first["image_id"] and found["distance"] <= 12
+    # an image's details name its look-alikes, both ways (not itself, not the coffee)
+    detail = client.get(f"/api/v1/library/images/{first['image_id']}", headers=me).json()
+    assert detail["near_duplicates"] == [
+        {"image_id": near["image_id"], "distance": found["distance"]}
+    ]
+    detail = client.get(f"/api/v1/library/images/{coffee['image_id']}", headers=me).json()
+    assert detail["near_duplicates"] == []
     batch = body["batch_task_id"]
     assert batch is not None and len({i["task_id"] for i in body["items"]}) == 3
 

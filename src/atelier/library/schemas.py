@@ -18,6 +18,11 @@ class TagOut(BaseModel):
     score: float
 
 
+class NearDuplicate(BaseModel):
+    image_id: str
+    distance: int = Field(description="Hamming distance of the 64-bit perceptual hashes.")
+
+
 class LibraryImageOut(BaseModel):
     image_id: str
     url: str
@@ -47,16 +52,16 @@ class LibraryImageDetail(LibraryImageOut):
     analysis: dict[str, Any] | None = Field(
         description="Everything the analyser found: colours, faces, text, EXIF, safety score."
     )
+    near_duplicates: list[NearDuplicate] = Field(
+        default_factory=list,
+        description="Your other images that look the same (perceptual hash within "
+        "`LIBRARY__NEAR_DUPLICATE_DISTANCE` bits), nearest first.",
+    )
 
 
 class ImagePage(BaseModel):
     items: list[LibraryImageOut]
     next_cursor: str | None
-
-
-class NearDuplicate(BaseModel):
-    image_id: str
-    distance: int = Field(description="Hamming distance of the 64-bit perceptual hashes.")
 
 
 class ImportItem(BaseModel):

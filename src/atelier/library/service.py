@@ -41,6 +41,7 @@ from atelier.library.schemas import (
     ImagePage,
     LibraryImageDetail,
     LibraryImageOut,
+    NearDuplicate,
     Parts,
     PatchOut,
     ReembedOut,
@@ -175,7 +176,17 @@ class LibraryService:
         return ImagePage(items=self._outs(shown), next_cursor=next_cursor)
 
     def get(self, owner: str, image_id: str) -> LibraryImageDetail:
-        out: LibraryImageDetail = self._outs([self._row(owner, image_id)], detail=True)[0]
+        found = self._row(owner, image_id)
+        out: LibraryImageDetail = self._outs([found], detail=True)[0]
+        try:
+            self.index.refresh()
+        except NotConfigured:  # no search index here: the details without look-alikes
+            return out
+        near = sorted(
+            (m for m in self.index.near_duplicates(owner, found[0].phash) if m.id != image_id),
+            key=lambda m: (m.distance, m.id),
+        )
+        out.near_duplicates = [NearDuplicate(image_id=m.id, distance=m.distance) for m in near]
         return out
 
     def random(self, owner: str, filters: Filters, n: int) -> list[LibraryImageOut]:

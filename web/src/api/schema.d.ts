@@ -1999,6 +1999,11 @@ export interface components {
             height: number;
             /** Image Id */
             image_id: string;
+            /**
+             * Near Duplicates
+             * @description Your other images that look the same (perceptual hash within `LIBRARY__NEAR_DUPLICATE_DISTANCE` bits), nearest first.
+             */
+            near_duplicates?: components["schemas"]["NearDuplicate"][];
             /** Original Filename */
             original_filename: string | null;
             /** Sha256 */
