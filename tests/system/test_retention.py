@@ -191,6 +191,34 @@ def test_work_is_done_in_bounded_batches(runtime: Runtime) -> None:
         assert s.scalars(select(Task.id).where(Task.id.in_(ids))).all() == []
 
 
+def test_the_library_change_log_keeps_a_day_and_its_newest_entry(runtime: Runtime) -> None:
+    from atelier.library import store
+    from atelier.library.models import LibraryChange
+
+    def log() -> list[int]:
+        with runtime.db.read() as s:
+            return list(s.scalars(select(LibraryChange.id).order_by(LibraryChange.id)))
+
+    with runtime.db.session() as s:
+        store.changed(s, ["a", "b", "c"])
+        s.flush()
+        s.execute(update(LibraryChange).values(created_at=utcnow() - 2 * DAY))
+    old = log()
+    assert len(old) == 3
+    keep_all = Policy(anonymous=None, users=None, events=None)
+    dry = purge(runtime, keep_all, dry_run=True)
+    assert dry.library_changes == 2 and log() == old
+    # all old: the newest stays, so ids never start over
+    assert purge(runtime, keep_all).library_changes == 2
+    assert log() == old[-1:]
+    with runtime.db.session() as s:
+        store.changed(s, ["d"])
+    fresh = log()[-1]
+    assert purge(runtime, keep_all).library_changes == 1
+    assert log() == [fresh]  # a recent entry stays
+    assert purge(runtime, keep_all).library_changes == 0
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -7,6 +7,9 @@ progress events of long-finished tasks are deleted.
   (the local CLI's ``local:cli``) are never touched.
 - **Events** of tasks finished longer ago than ``RETENTION__EVENT_DAYS`` are deleted except the
   last (terminal) one, so a stream opened on an old task still ends at once.
+- **The library's change log** keeps the last :data:`CHANGE_LOG_HOURS`: every process reads it
+  within seconds (and forgets a gap in it after a minute); a process that starts loads the
+  whole index instead. The newest entry always stays, so ids never start over.
 
 Rows go first, bytes after (a leftover object is harmless, a row without bytes is not): one
 transaction per batch deletes the image rows with ``RETURNING`` and the tasks, commits, and only
@@ -39,6 +42,7 @@ from atelier.accounts.sessions import ANON_PREFIX
 from atelier.config import RetentionSettings
 from atelier.db.base import utcnow
 from atelier.images.models import ImageRecord
+from atelier.library.models import LibraryChange
 from atelier.runtime import Runtime
 from atelier.tasks.lifecycle import TERMINAL
 from atelier.tasks.models import Task, TaskEvent
@@ -51,6 +55,10 @@ ADVISORY_KEY = 0x61746C72  # "atlr"
 #: Batches one tick of the periodic job may do before handing the sweep back
 BATCHES_PER_TICK = 10
 _MAX_DEPTH = 8  # task nesting followed when collecting children
+
+
+#: hours of the library change log kept (see the module docstring)
+CHANGE_LOG_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class PurgeReport:
     objects: int = 0  # storage objects (image and thumbnail)
     objects_failed: int = 0
     events: int = 0
+    library_changes: int = 0
     complete: bool = True  # False: the batch budget ran out; the next run goes on
     failed_keys: list[str] = field(default_factory=list, repr=False)
 
@@ -146,6 +155,9 @@ def purge(
     if report.complete and policy.events is not None:
         cutoff = now - policy.events
         report.complete = _purge_events(runtime, cutoff, policy.batch, report, budget)
+    if report.complete:
+        cutoff = now - timedelta(hours=CHANGE_LOG_HOURS)
+        report.complete = _purge_changes(runtime, cutoff, policy.batch, report, budget)
     if report.failed_keys:  # a second chance for objects the storage refused to delete
         still = runtime.images.discard(report.failed_keys)
         report.objects += len(report.failed_keys) - len(still)
@@ -351,6 +363,40 @@ def _purge_events(
                 .execution_options(synchronize_session=False)
             )
             report.events += int(getattr(deleted, "rowcount", 0) or 0)
+
+
+def _purge_changes(
+    runtime: Runtime, cutoff: datetime, batch: int, report: PurgeReport, budget: _Budget
+) -> bool:
+    dry = report.dry_run
+    cursor = 0
+    while True:
+        if not budget.take():
+            return False
+        with _unit(runtime, dry) as s:
+            newest = s.scalar(select(func.max(LibraryChange.id))) or 0
+            ids = s.scalars(
+                select(LibraryChange.id)
+                .where(
+                    LibraryChange.created_at < cutoff,
+                    LibraryChange.id < newest,
+                    LibraryChange.id > cursor,
+                )
+                .order_by(LibraryChange.id)
+                .limit(batch)
+            ).all()
+            if not ids:
+                return True
+            cursor = ids[-1]
+            if dry:
+                report.library_changes += len(ids)
+                continue
+            deleted = s.execute(
+                delete(LibraryChange)
+                .where(LibraryChange.id.in_(list(ids)))
+                .execution_options(synchronize_session=False)
+            )
+            report.library_changes += int(getattr(deleted, "rowcount", 0) or 0)
 
 
 # -- the periodic job --------------------------------------------------------------------------
