@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -333,70 +333,59 @@ def _purge_uploads(
 def _purge_events(
     runtime: Runtime, cutoff: datetime, batch: int, report: PurgeReport, budget: _Budget
 ) -> bool:
-    cursor = 0
-    dry = report.dry_run
-    while True:
-        if not budget.take():
-            return False
-        with _unit(runtime, dry) as s:
-            ids = s.scalars(
-                select(TaskEvent.id)
-                .join(Task, Task.id == TaskEvent.task_id)
-                .where(
-                    Task.status.in_(FINISHED),
-                    Task.completed_at < cutoff,
-                    TaskEvent.seq < Task.last_seq,
-                    TaskEvent.id > cursor,
-                )
-                .order_by(TaskEvent.id)
-                .limit(batch)
-            ).all()
-            if not ids:
-                return True
-            cursor = ids[-1]
-            if dry:
-                report.events += len(ids)
-                continue
-            deleted = s.execute(
-                delete(TaskEvent)
-                .where(TaskEvent.id.in_(list(ids)))
-                .execution_options(synchronize_session=False)
-            )
-            report.events += int(getattr(deleted, "rowcount", 0) or 0)
+    def where(s: Session) -> list[Any]:
+        return [
+            Task.id == TaskEvent.task_id,
+            Task.status.in_(FINISHED),
+            Task.completed_at < cutoff,
+            TaskEvent.seq < Task.last_seq,
+        ]
+
+    return _delete_by_id(runtime, TaskEvent, where, batch, report, "events", budget)
 
 
 def _purge_changes(
     runtime: Runtime, cutoff: datetime, batch: int, report: PurgeReport, budget: _Budget
 ) -> bool:
-    dry = report.dry_run
+    def where(s: Session) -> list[Any]:
+        newest = s.scalar(select(func.max(LibraryChange.id))) or 0
+        return [LibraryChange.created_at < cutoff, LibraryChange.id < newest]
+
+    return _delete_by_id(runtime, LibraryChange, where, batch, report, "library_changes", budget)
+
+
+def _delete_by_id(
+    runtime: Runtime,
+    model: Any,
+    where: Callable[[Session], list[Any]],
+    batch: int,
+    report: PurgeReport,
+    counter: str,
+    budget: _Budget,
+) -> bool:
+    """Delete the rows of ``model`` that ``where`` selects, ``batch`` ids at a time in id
+    order, counted in ``report.<counter>`` (a dry run only counts); ``False`` when the
+    budget ran out first."""
     cursor = 0
     while True:
         if not budget.take():
             return False
-        with _unit(runtime, dry) as s:
-            newest = s.scalar(select(func.max(LibraryChange.id))) or 0
+        with _unit(runtime, report.dry_run) as s:
             ids = s.scalars(
-                select(LibraryChange.id)
-                .where(
-                    LibraryChange.created_at < cutoff,
-                    LibraryChange.id < newest,
-                    LibraryChange.id > cursor,
-                )
-                .order_by(LibraryChange.id)
-                .limit(batch)
+                select(model.id).where(*where(s), model.id > cursor).order_by(model.id).limit(batch)
             ).all()
             if not ids:
                 return True
             cursor = ids[-1]
-            if dry:
-                report.library_changes += len(ids)
-                continue
-            deleted = s.execute(
-                delete(LibraryChange)
-                .where(LibraryChange.id.in_(list(ids)))
-                .execution_options(synchronize_session=False)
-            )
-            report.library_changes += int(getattr(deleted, "rowcount", 0) or 0)
+            count = len(ids)
+            if not report.dry_run:
+                deleted = s.execute(
+                    delete(model)
+                    .where(model.id.in_(list(ids)))
+                    .execution_options(synchronize_session=False)
+                )
+                count = int(getattr(deleted, "rowcount", 0) or 0)
+            setattr(report, counter, getattr(report, counter) + count)
 
 
 # -- the periodic job --------------------------------------------------------------------------
