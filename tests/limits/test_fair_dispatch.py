@@ -152,7 +152,12 @@ def test_a_later_owner_runs_before_a_backlog_and_nothing_is_lost(
         )
         assert said[b_id] == CAP and sorted(said.values()) == list(range(backlog + 1))
         rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        env = mode.process_env(ATELIER_LIMITS__DISPATCH_PER_OWNER=str(CAP))
+        env = mode.process_env(
+            ATELIER_LIMITS__DISPATCH_PER_OWNER=str(CAP),
+            # the order is the point here: a slow worker start must not have the sweep
+            # resend the first tasks (a resent task joins the tail of the broker)
+            ATELIER_QUEUE__REDISPATCH_AFTER="300",
+        )
         with WorkerProcess(env, tmp_path / "worker.log", concurrency=1) as worker:
 
             def all_done() -> bool:

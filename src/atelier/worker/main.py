@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 from atelier.config import Settings
 from atelier.runtime import Runtime, build_runtime
@@ -50,7 +52,9 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int, pool: st
             concurrency=concurrency,
             pool=pool,
             loglevel=settings.log_level.upper(),
-            hostname=None,
+            # one name per process: on RabbitMQ a worker's remote-control queue is exclusive
+            # to its name, and two workers on one host (atelier serve's two) would clash
+            hostname=f"atelier-{os.getpid()}@{socket.gethostname()}",
             without_heartbeat=True,
             without_gossip=True,
             without_mingle=True,
