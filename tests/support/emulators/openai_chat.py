@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from support.emulators import Emulator, Fault, Request, Response
+from support.emulators.openai_wire import error, json_body, refused_key, server_error
 
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 PARAMS = {
@@ -37,18 +38,6 @@ PARAMS = {
     "response_format", "seed", "tools", "tool_choice", "logprobs", "top_logprobs",
 }  # fmt: skip
 Script = dict[str, Any]
-
-
-def error(
-    status: int,
-    code: str | None,
-    message: str,
-    kind: str = "invalid_request_error",
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return Response.json(status, body, headers)
 
 
 def story_of(body: dict[str, Any]) -> str:
@@ -120,28 +109,20 @@ class OpenAIChatEmulator(Emulator):
         return "models" if request.path.endswith("/models") else "chat"
 
     def server_error(self, status: int, stage: str) -> Response:
-        return error(
-            status,
-            None,
-            "The server had an error while processing your request. Sorry about that!",
-            "server_error",
-        )
+        return server_error(status)
 
     def handle(self, stage: str, request: Request, fault: Fault | None) -> Response:
-        if not self._authorised(request):
-            presented = request.headers.get("authorization", "").removeprefix("Bearer ")
-            return error(401, "invalid_api_key", f"Incorrect API key provided: {presented}.")
+        refused = refused_key(request, self.api_key)
+        if refused is not None:
+            return refused
         if stage == "models" and request.method == "GET":
             data = [{"id": m, "object": "model", "owned_by": "emulator"} for m in self.models]
             return Response.json(200, {"object": "list", "data": data})
         if request.method != "POST" or request.path != "/v1/chat/completions":
             return error(404, None, f"Invalid URL ({request.method} {request.path})")
-        try:
-            body = request.json()
-        except ValueError:
-            return error(400, None, "We could not parse the JSON body of your request.")
-        if not isinstance(body, dict):
-            return error(400, None, "The body must be a JSON object.")
+        body = json_body(request)
+        if isinstance(body, Response):
+            return body
         answer = self._check(body)
         if answer is not None:
             return answer
@@ -172,11 +153,6 @@ class OpenAIChatEmulator(Emulator):
         return self._completion(body, content, finish)
 
     # -- pieces ------------------------------------------------------------------------------
-    def _authorised(self, request: Request) -> bool:
-        if self.api_key is None:
-            return True
-        return request.headers.get("authorization", "") == f"Bearer {self.api_key}"
-
     def _check(self, body: dict[str, Any]) -> Response | None:
         unknown = sorted(set(body) - PARAMS)
         if unknown:

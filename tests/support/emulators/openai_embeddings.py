@@ -28,22 +28,11 @@ from typing import Any
 import numpy as np
 
 from support.emulators import Emulator, Fault, Request, Response
+from support.emulators.openai_wire import error, json_body, refused_key, server_error
 
 MODELS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "emulated-32": 32}
 PARAMS = {"model", "input", "encoding_format", "dimensions", "user"}
 MAX_INPUTS = 2048
-
-
-def error(
-    status: int,
-    code: str | None,
-    message: str,
-    kind: str = "invalid_request_error",
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return Response.json(status, body, headers)
 
 
 def embed(text: str, dim: int) -> np.ndarray:
@@ -78,22 +67,17 @@ class OpenAIEmbeddingsEmulator(Emulator):
         return request.path.rsplit("/", 1)[-1]
 
     def server_error(self, status: int, stage: str) -> Response:
-        return error(
-            status, None, "The server had an error processing your request.", "server_error"
-        )
+        return server_error(status)
 
     def handle(self, stage: str, request: Request, fault: Fault | None) -> Response:
         if request.method != "POST" or stage != "embeddings":
             return error(404, None, f"Invalid URL ({request.method} {request.path})")
-        presented = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if self.api_key is not None and presented != self.api_key:
-            return error(401, "invalid_api_key", f"Incorrect API key provided: {presented}.")
-        try:
-            body = request.json()
-        except ValueError:
-            return error(400, None, "We could not parse the JSON body.")
-        if not isinstance(body, dict):
-            return error(400, None, "The body must be an object.")
+        refused = refused_key(request, self.api_key)
+        if refused is not None:
+            return refused
+        body = json_body(request)
+        if isinstance(body, Response):
+            return body
         answer = self._check(body)
         if answer is not None:
             return answer

@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image
 
 from support.emulators import Emulator, Fault, Request, Response
+from support.emulators.openai_wire import error, json_body, refused_key, server_error
 
 MODELS = {"gpt-4o-mini", "gpt-4o", "qwen-vl-plus", "gemini-2.0-flash"}
 ROLES = {"system", "developer", "user", "assistant"}
@@ -54,18 +55,6 @@ COLOURS = {
     "gray": ((128, 128, 128), "灰色"),
 }
 SHAPES = {"landscape": "横幅", "portrait": "竖幅", "square": "方形"}
-
-
-def error(
-    status: int,
-    code: str | None,
-    message: str,
-    kind: str = "invalid_request_error",
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return Response.json(status, body, headers)
 
 
 def describe(image: Image.Image) -> dict[str, Any]:
@@ -126,22 +115,17 @@ class OpenAIVisionEmulator(Emulator):
         return request.path.rsplit("/", 1)[-1] if request.path.endswith("/completions") else "?"
 
     def server_error(self, status: int, stage: str) -> Response:
-        return error(
-            status, None, "The server had an error processing your request.", "server_error"
-        )
+        return server_error(status)
 
     def handle(self, stage: str, request: Request, fault: Fault | None) -> Response:
         if request.method != "POST" or stage != "completions":
             return error(404, None, f"Invalid URL ({request.method} {request.path})")
-        presented = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if self.api_key is not None and presented != self.api_key:
-            return error(401, "invalid_api_key", f"Incorrect API key provided: {presented}.")
-        try:
-            body = request.json()
-        except ValueError:
-            return error(400, None, "We could not parse the JSON body.")
-        if not isinstance(body, dict):
-            return error(400, None, "The body must be an object.")
+        refused = refused_key(request, self.api_key)
+        if refused is not None:
+            return refused
+        body = json_body(request)
+        if isinstance(body, Response):
+            return body
         checked = self._check(body)
         if isinstance(checked, Response):
             return checked
